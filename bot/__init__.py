@@ -1,0 +1,1 @@
+"""The Telegram side of Parley and the `parley` command."""

@@ -1,0 +1,220 @@
+"""The `parley` command: ingest articles, ask questions, manage the database, run the bot."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.services import ModelMismatchError, Services, build_services
+from bot.settings import Settings
+from knowledge import ingest
+from knowledge.answering import Answer, citation_line
+from knowledge.embedding import EmbeddingError
+from storage import archive
+from storage.db import create_database_engine, current_revision, upgrade_database
+
+EXAMPLE_QUESTION = "Who leads the Russian delegation?"
+PROGRESS_THRESHOLD = 200  # passages; shorter runs finish before a bar would help
+
+log = logging.getLogger("parley")
+stderr = Console(stderr=True)
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message is for the person who ran it."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `parley` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        print(f"parley: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        handler: Callable[[argparse.Namespace, Settings], int] = args.handler
+        return handler(args, settings)
+    except (CommandError, ModelMismatchError, EmbeddingError) as error:
+        print(f"parley: {error}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as error:
+        print(f"parley: database error: {error.__class__.__name__}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's grammar."""
+    parser = argparse.ArgumentParser(
+        prog="parley", description="Follow negotiations in the news and answer questions about them."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    ingest_parser = commands.add_parser("ingest", help="ingest article files or folders")
+    ingest_parser.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files or folders")
+    ingest_parser.add_argument("--dry-run", action="store_true", help="store nothing; show what would be stored")
+    ingest_parser.add_argument("--json", action="store_true", help="print one JSON object per article")
+    ingest_parser.set_defaults(handler=run_ingest)
+
+    ask_parser = commands.add_parser("ask", help="answer questions from the archive")
+    ask_parser.add_argument("questions", nargs="*", metavar="QUESTION", help="questions; none reads standard input, one per line")
+    ask_parser.add_argument("--json", action="store_true", help="print one JSON object per answer")
+    ask_parser.set_defaults(handler=run_ask)
+
+    db_parser = commands.add_parser("db", help="manage the database")
+    db_commands = db_parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=run_db_upgrade)
+
+    commands.add_parser("reindex", help="re-embed every passage with the configured model").set_defaults(handler=run_reindex)
+    commands.add_parser("run", help="start Parley").set_defaults(handler=run_main)
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    """Log to standard error; quiet the chatty libraries."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("httpx", "httpcore", "sentence_transformers", "transformers", "urllib3", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@contextmanager
+def services_for(settings: Settings, *, check_model: bool = True) -> Iterator[Services]:
+    """Services for one command, closed when it ends."""
+    services = build_services(settings, check_model=check_model)
+    try:
+        yield services
+    finally:
+        services.close()
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on standard error for long runs on a terminal."""
+    if total < PROGRESS_THRESHOLD or not stderr.is_terminal:
+        yield None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda advance: progress.advance(task, advance)
+
+
+def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """`parley ingest`: store new articles, or preview them with --dry-run."""
+    with services_for(settings) as services:
+        plans, problems = services.ingestor.plan_files(args.paths)
+        if args.dry_run:
+            for plan in plans:
+                print(_preview(plan, as_json=args.json), flush=True)
+        else:
+            total = sum(len(plan.passages) for plan in plans)
+            with progress_bar(total, "Embedding passages") as advance:
+                report = services.ingestor.store(plans, progress=advance)
+            for plan in report.stored:
+                _say(args, "stored", plan)
+            for plan in report.duplicates:
+                _say(args, "duplicate", plan)
+            stored_passages = sum(len(plan.passages) for plan in report.stored)
+            print(
+                f"Stored {len(report.stored)} article(s) with {stored_passages} passage(s); "
+                f"{len(report.duplicates)} already in the archive.",
+                file=sys.stderr,
+            )
+    for problem in problems:
+        print(f"parley: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _preview(plan: ingest.ArticlePlan, *, as_json: bool) -> str:
+    preview = plan.preview()
+    if as_json:
+        return json.dumps(preview, ensure_ascii=False)
+    return (
+        f"{preview['title']}\n  source: {preview['source']}  date: {preview['date'] or 'unknown'}"
+        f"  passages: {preview['passages']}\n  {preview['url']}"
+    )
+
+
+def _say(args: argparse.Namespace, status: str, plan: ingest.ArticlePlan) -> None:
+    if args.json:
+        print(json.dumps({"status": status, **plan.preview()}, ensure_ascii=False), flush=True)
+    else:
+        print(f"{status}: {plan.document.title} ({plan.document.url})")
+
+
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """`parley ask`: answer questions from arguments or standard input."""
+    questions = list(args.questions) or [line for line in sys.stdin if line.strip()]
+    questions = [question.strip() for question in questions if question.strip()]
+    if not questions:
+        raise CommandError("no question given: pass one as an argument or on standard input")
+    with services_for(settings) as services:
+        services.seed_if_empty()
+        for question in questions:
+            answer = services.answerer.ask(question)
+            print(_render_answer(answer, as_json=args.json), flush=True)
+    return 0
+
+
+def _render_answer(answer: Answer, *, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(
+            {
+                "question": answer.question,
+                "answer": answer.text,
+                "sources": [source.as_json() for source in answer.sources],
+            },
+            ensure_ascii=False,
+        )
+    if not answer.covered:
+        return f"Q: {answer.question}\n{answer.text}\n"
+    lines = [f"Q: {answer.question}", f"“{answer.quote}”"]
+    lines += [f"  — {citation_line(source)}" for source in answer.sources]
+    return "\n".join(lines) + "\n"
+
+
+def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    """`parley db upgrade`: apply pending migrations."""
+    engine = create_database_engine(settings.database_url)
+    try:
+        upgrade_database(engine)
+        print(f"Database is at revision {current_revision(engine)}.")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def run_reindex(_args: argparse.Namespace, settings: Settings) -> int:
+    """`parley reindex`: re-embed every passage with the configured model."""
+    with services_for(settings, check_model=False) as services:
+        with services.sessions() as session:
+            total = archive.passage_count(session)
+        with progress_bar(total, "Re-embedding passages") as advance:
+            count = ingest.reindex(sessions=services.sessions, embedder=services.embedder, progress=advance)
+    print(f"Re-embedded {count} passage(s) with {services.embedder.model_id}.")
+    return 0
+
+
+def run_main(_args: argparse.Namespace, settings: Settings) -> int:
+    """`parley run`: prepare the archive and answer the example question."""
+    with services_for(settings) as services:
+        services.seed_if_empty()
+        print(_render_answer(services.answerer.ask(EXAMPLE_QUESTION), as_json=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The services Parley runs on, built once and handed to whatever needs them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from knowledge.answering import Answerer
+from knowledge.embedding import Embedder, load_embedder
+from knowledge.ingest import IngestReport, Ingestor
+from knowledge.retrieval import Retriever
+from storage import archive
+from storage.db import create_database_engine, session_factory, upgrade_database
+from storage.fulltext import FullTextIndex, fulltext_index_for
+from storage.vectors import VectorIndex, load_vector_index
+
+log = logging.getLogger(__name__)
+
+
+class ModelMismatchError(Exception):
+    """Stored vectors were made by another model than the configured one."""
+
+
+@dataclass
+class Services:
+    """Everything the command line and the bot work with."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    embedder: Embedder
+    fulltext: FullTextIndex
+    vectors: VectorIndex
+    ingestor: Ingestor
+    answerer: Answerer
+
+    def seed_if_empty(self) -> IngestReport | None:
+        """Ingest the seed articles when the archive holds none."""
+        with self.sessions() as session:
+            if archive.article_count(session):
+                return None
+        seeds = Path(self.settings.seeds_dir)
+        if not seeds.is_dir():
+            log.warning("No seeds folder at %s; starting with an empty archive", seeds)
+            return None
+        plans, problems = self.ingestor.plan_files([str(seeds)])
+        for problem in problems:
+            log.warning("Seed not ingested: %s", problem)
+        report = self.ingestor.store(plans)
+        log.info("Seeded the archive with %d articles from %s", len(report.stored), seeds)
+        return report
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def check_embedding_model(sessions: sessionmaker[Session], embedder: Embedder) -> None:
+    """Refuse to mix vectors of two models."""
+    with sessions() as session:
+        stored = archive.embedding_models(session)
+    others = [model for model, _ in stored if model != embedder.model_id]
+    if others:
+        raise ModelMismatchError(
+            f"The archive's passages were embedded with {', '.join(others)}, but the configured "
+            f"model is {embedder.model_id}. Vectors of two models cannot be mixed: run "
+            "`parley reindex` to re-embed every passage with the configured model, or set "
+            "EMBEDDING_MODEL back."
+        )
+
+
+def build_services(
+    settings: Settings, *, embedder: Embedder | None = None, check_model: bool = True
+) -> Services:
+    """Open the database (migrating it), load the model and the vector index."""
+    engine = create_database_engine(settings.database_url)
+    upgrade_database(engine)
+    sessions = session_factory(engine)
+    embedder = embedder or load_embedder(settings.embedding_model)
+    if check_model:
+        check_embedding_model(sessions, embedder)
+    with sessions() as session:
+        vectors = load_vector_index(session, model=embedder.model_id, dimension=embedder.dimension)
+    fulltext = fulltext_index_for(engine)
+    ingestor = Ingestor(
+        sessions=sessions,
+        embedder=embedder,
+        fulltext=fulltext,
+        vectors=vectors,
+        max_bytes=settings.max_article_bytes,
+    )
+    retriever = Retriever(sessions=sessions, fulltext=fulltext, vectors=vectors)
+    return Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        embedder=embedder,
+        fulltext=fulltext,
+        vectors=vectors,
+        ingestor=ingestor,
+        answerer=Answerer(embedder=embedder, retriever=retriever),
+    )

@@ -1,0 +1,1 @@
+"""The heart of Parley: articles in, passages and vectors stored, questions answered."""

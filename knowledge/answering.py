@@ -1,0 +1,214 @@
+"""Answers: the sentence or two that answer a question, quoted verbatim and cited."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.chunking import passage_sentences
+from knowledge.embedding import Embedder
+from knowledge.ingest import published_label
+from knowledge.retrieval import RetrievedPassage, Retriever
+from knowledge.sentences import is_full_sentence
+from knowledge.terms import content_lemmas, lemmas
+from storage.vectors import Matrix
+
+NOT_COVERED = "I couldn't find that in the articles I follow, so I can't answer it."
+PASSAGES_TO_READ = 6
+
+# How much each kind of evidence counts when picking the sentence to quote. Lexical coverage
+# is weighted by the terms' rarity; the passage around a sentence counts too, since a
+# sentence often answers with a pronoun what its neighbours name.
+SENTENCE_MEANING = 0.45
+SENTENCE_TERMS = 0.35
+PASSAGE_TERMS = 0.10
+PASSAGE_MEANING = 0.10
+# Below these the archive does not cover the question: quoting anyway would mislead.
+MIN_MEANING = 0.30
+MIN_TERMS = 0.34
+CONFIDENT_MEANING = 0.60
+# A neighbouring sentence joins the quote when it is nearly as good as the best one.
+COMPANION_RATIO = 0.85
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a quote comes from."""
+
+    title: str
+    source: str
+    date: str | None
+    url: str
+    passage: str
+    score: float
+
+    def as_json(self) -> dict[str, object]:
+        """The citation as `parley ask --json` prints it."""
+        return {
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "url": self.url,
+            "passage": self.passage,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to a question: a verbatim quote and its source, or a plain "not covered"."""
+
+    question: str
+    quote: str | None = None
+    sources: list[Citation] = field(default_factory=list)
+
+    @property
+    def covered(self) -> bool:
+        """Whether the archive answers the question."""
+        return self.quote is not None
+
+    @property
+    def text(self) -> str:
+        """The reply as plain text."""
+        if self.quote is None or not self.sources:
+            return NOT_COVERED
+        return f"“{self.quote}”\n— {citation_line(self.sources[0])}"
+
+
+def citation_line(citation: Citation) -> str:
+    """Title, source, date and link in one line."""
+    parts = [citation.title, citation.source, citation.date, citation.url]
+    return ", ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    sentence: str
+    passage: RetrievedPassage
+    index: int  # position among the passage's sentences
+    meaning: float
+    terms: float
+    score: float
+
+
+class Answerer:
+    """Answers questions from the archive."""
+
+    def __init__(self, *, embedder: Embedder, retriever: Retriever, cache_size: int = 20_000):
+        self._embedder = embedder
+        self._retriever = retriever
+        self._cache: OrderedDict[str, Matrix] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def ask(self, question: str) -> Answer:
+        """Answer one question."""
+        return self.ask_many([question])[0]
+
+    def ask_many(self, questions: Sequence[str]) -> list[Answer]:
+        """Answer several questions, embedding them together."""
+        cleaned = [" ".join(question.split()) for question in questions]
+        vectors = self._embedder.embed(cleaned)
+        return [self._answer(q, vector) for q, vector in zip(cleaned, vectors, strict=True)]
+
+    def _answer(self, question: str, vector: Matrix) -> Answer:
+        terms = content_lemmas(question)
+        passages = self._retriever.retrieve(vector=vector, terms=terms, limit=PASSAGES_TO_READ)
+        if not question or not passages:
+            return Answer(question)
+        weights = self._retriever.term_weights(terms)
+        candidates = self._candidates(vector, passages, weights)
+        if not candidates:
+            return Answer(question)
+        best = max(candidates, key=lambda candidate: candidate.score)
+        if not _covers(best):
+            return Answer(question)
+        quote = _with_companion(best, candidates)
+        record = best.passage.record
+        citation = Citation(
+            title=record.title,
+            source=record.source,
+            date=published_label(record.published_at),
+            url=record.url,
+            passage=record.text,
+            score=best.score,
+        )
+        return Answer(question, quote=quote, sources=[citation])
+
+    def _candidates(
+        self, question: Matrix, passages: Sequence[RetrievedPassage], weights: dict[str, float]
+    ) -> list[_Candidate]:
+        seen: set[str] = set()
+        found: list[tuple[str, RetrievedPassage, int]] = []
+        for passage in passages:
+            for index, sentence in enumerate(passage_sentences(passage.record.text)):
+                if is_full_sentence(sentence) and sentence not in seen:
+                    seen.add(sentence)
+                    found.append((sentence, passage, index))
+        if not found:
+            return []
+        meanings = self._sentence_vectors([sentence for sentence, _, _ in found]) @ question
+        passage_coverage = {
+            id(passage): coverage(weights, passage.record.text) for passage in passages
+        }
+        candidates = []
+        for (sentence, passage, index), meaning in zip(found, meanings, strict=True):
+            terms = coverage(weights, sentence)
+            score = (
+                SENTENCE_MEANING * float(meaning)
+                + SENTENCE_TERMS * terms
+                + PASSAGE_TERMS * passage_coverage[id(passage)]
+                + PASSAGE_MEANING * passage.dense
+            )
+            candidates.append(_Candidate(sentence, passage, index, float(meaning), terms, score))
+        return candidates
+
+    def _sentence_vectors(self, sentences: Sequence[str]) -> Matrix:
+        """Sentence embeddings, remembered: the same passages come back for related questions."""
+        with self._lock:
+            known = {sentence: self._cache[sentence] for sentence in sentences if sentence in self._cache}
+        missing = [sentence for sentence in dict.fromkeys(sentences) if sentence not in known]
+        if missing:
+            computed = self._embedder.embed(missing)
+            known.update(zip(missing, computed, strict=True))
+            with self._lock:
+                self._cache.update(zip(missing, computed, strict=True))
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return np.stack([known[sentence] for sentence in sentences])
+
+
+def coverage(weights: dict[str, float], text: str) -> float:
+    """The share of the question's term weight that the text contains."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    present = set(lemmas(text))
+    return sum(weight for term, weight in weights.items() if term in present) / total
+
+
+def _covers(best: _Candidate) -> bool:
+    """Whether the best sentence is evidence enough to answer at all."""
+    if best.meaning >= CONFIDENT_MEANING:
+        return True
+    return best.meaning >= MIN_MEANING and best.terms >= MIN_TERMS
+
+
+def _with_companion(best: _Candidate, candidates: Sequence[_Candidate]) -> str:
+    """The best sentence, joined by an adjacent one of the same passage when nearly as good."""
+    neighbours = [
+        candidate
+        for candidate in candidates
+        if candidate.passage is best.passage
+        and abs(candidate.index - best.index) == 1
+        and candidate.score >= COMPANION_RATIO * best.score
+    ]
+    if not neighbours:
+        return best.sentence
+    companion = max(neighbours, key=lambda candidate: candidate.score)
+    pair = sorted([best, companion], key=lambda candidate: candidate.index)
+    return " ".join(candidate.sentence for candidate in pair)

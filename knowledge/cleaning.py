@@ -1,0 +1,170 @@
+"""Turning raw article text into a title, a date, a source and a clean body."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+DATE_PATTERNS = [
+    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})", re.I),
+    re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})", re.I),
+    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"),
+]
+DASHES = "–—-|"
+INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Short lines that page furniture leaves behind in copied articles.
+BOILERPLATE = re.compile(
+    r"^(advertisement|advert|sponsored( content)?|share( this( article| story)?)?|"
+    r"read more|continue reading|click here.*|sign up.*|subscribe.*|related( articles| stories)?|"
+    r"(photo|image|video|picture)( credit)?:.*|follow us.*|all rights reserved.*|©.*|"
+    r"copyright .*)$",
+    re.I,
+)
+HEADER_LINES = 6  # how far into a text a dateline may stand
+MAX_TITLE_WORDS = 25
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    """An article's parts as found in its text."""
+
+    title: str
+    published_at: datetime | None
+    source: str | None
+    paragraphs: list[str]
+
+    @property
+    def text(self) -> str:
+        """The clean body, one paragraph per block."""
+        return "\n\n".join(self.paragraphs)
+
+
+def normalise_whitespace(text: str) -> str:
+    """NFC text without invisible characters, runs of spaces folded, line structure kept."""
+    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(" ".join(line.split()) for line in text.split("\n"))
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """Non-empty lines of the text; a line break ends a paragraph in copied articles."""
+    return [line for line in normalise_whitespace(text).split("\n") if line]
+
+
+def comparable(text: str) -> str:
+    """Text reduced to lower-case letters and digits, for spotting repeats."""
+    return " ".join(re.findall(r"[^\W_]+", text.casefold()))
+
+
+def parse_article(text: str, *, title: str | None = None) -> ParsedArticle:
+    """Title, dateline and clean body paragraphs of a plain-text article."""
+    paragraphs = paragraphs_of(text)
+    if title is None and paragraphs and _looks_like_title(paragraphs[0]):
+        title = paragraphs.pop(0)
+    published_at, source, paragraphs = _take_dateline(paragraphs)
+    body = remove_noise(paragraphs, title=title)
+    return ParsedArticle(title=title or "", published_at=published_at, source=source, paragraphs=body)
+
+
+def remove_noise(paragraphs: Sequence[str], *, title: str | None) -> list[str]:
+    """Drop repeated headlines, page furniture, stray tokens and teasers repeated in full later."""
+    title_key = comparable(title or "")
+    kept = [
+        paragraph
+        for paragraph in paragraphs
+        if comparable(paragraph) != title_key
+        and not BOILERPLATE.match(paragraph)
+        and not _is_stray_token(paragraph)
+    ]
+    kept = _drop_repeats(kept)
+    keys = [comparable(paragraph) for paragraph in kept]
+    return [paragraph for index, paragraph in enumerate(kept) if not _is_teaser(index, keys)]
+
+
+def find_date(text: str) -> datetime | None:
+    """The first calendar date written in the text."""
+    for pattern in DATE_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            month = match.group("month")
+            month_number = int(month) if month.isdigit() else MONTHS[month.lower()]
+            try:
+                return datetime(int(match.group("year")), month_number, int(match.group("day")))
+            except ValueError:
+                continue
+    return None
+
+
+def _looks_like_title(line: str) -> bool:
+    return len(line.split()) <= MAX_TITLE_WORDS and not line.rstrip().endswith((".", ",", ";"))
+
+
+def _take_dateline(paragraphs: list[str]) -> tuple[datetime | None, str | None, list[str]]:
+    """Find a short line near the top that states a date ("Istanbul, May 15, 2025 – Reuters")."""
+    for index, paragraph in enumerate(paragraphs[:HEADER_LINES]):
+        if len(paragraph.split()) > 12:
+            continue
+        date = find_date(paragraph)
+        if date is None:
+            continue
+        return date, _dateline_source(paragraph), paragraphs[:index] + paragraphs[index + 1 :]
+    return None, None, paragraphs
+
+
+def _dateline_source(dateline: str) -> str | None:
+    """The agency named after a dash at the end of a dateline, if any."""
+    for pattern in DATE_PATTERNS:
+        match = pattern.search(dateline)
+        if match:
+            rest = dateline[match.end() :].strip()
+            if rest and rest[0] in DASHES:
+                name = rest.lstrip(DASHES + " ").strip()
+                if name and len(name.split()) <= 5:
+                    return name
+    return None
+
+
+def _is_stray_token(paragraph: str) -> bool:
+    """A lone word such as an image placeholder ("PostImage"); numbers and sentences survive."""
+    return (
+        " " not in paragraph
+        and len(paragraph) < 40
+        and not paragraph[-1:] in ".!?:\"”"
+        and not any(char.isdigit() for char in paragraph)
+    )
+
+
+def _drop_repeats(paragraphs: list[str]) -> list[str]:
+    seen: set[str] = set()
+    kept = []
+    for paragraph in paragraphs:
+        key = comparable(paragraph)
+        if key not in seen:
+            seen.add(key)
+            kept.append(paragraph)
+    return kept
+
+
+def _is_teaser(index: int, keys: Sequence[str]) -> bool:
+    """A paragraph repeated word for word inside a longer one, as lead teasers are."""
+    key = keys[index]
+    if len(key.split()) < 6:
+        return False
+    return any(len(other) > len(key) and key in other for other in keys)

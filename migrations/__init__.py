@@ -1,0 +1,1 @@
+"""Alembic revisions: the only place Parley's tables are created or changed."""

@@ -1,0 +1,1 @@
+"""Persistence: the typed models, the database engine, and the indexes over passages."""

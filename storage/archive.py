@@ -1,0 +1,170 @@
+"""Reading and writing the archive: keyword-only functions, one unit of work each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.fulltext import FullTextIndex
+from storage.models import Article, Passage, PassageVector, Source
+from storage.vectors import Matrix, vector_to_blob
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage with what a citation needs to know about its article."""
+
+    passage_id: int
+    article_id: int
+    position: int
+    text: str
+    title: str
+    source: str
+    url: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    """A passage ready to store: its text, its search terms, its vector and that text's hash."""
+
+    text: str
+    terms: str
+    text_hash: str
+    vector: Matrix
+
+
+def find_duplicate(session: Session, *, url: str, content_hash: str) -> Article | None:
+    """An article already stored under the same URL or with the same content."""
+    return session.scalars(
+        select(Article).where(or_(Article.url == url, Article.content_hash == content_hash))
+    ).first()
+
+
+def source_named(session: Session, *, name: str, kind: str) -> Source:
+    """The source with this name and kind, created if it is new."""
+    source = session.scalars(
+        select(Source).where(Source.name == name, Source.kind == kind, Source.url.is_(None))
+    ).first()
+    if source is None:
+        source = Source(name=name, kind=kind)
+        session.add(source)
+        session.flush()
+    return source
+
+
+def add_article(
+    session: Session,
+    *,
+    source: Source,
+    url: str,
+    title: str,
+    published_at: datetime | None,
+    text: str,
+    content_hash: str,
+    passages: Sequence[NewPassage],
+    model: str,
+    fulltext: FullTextIndex,
+) -> tuple[Article, list[int]]:
+    """Store an article with its passages, vectors and search terms; returns the passage ids."""
+    article = Article(
+        source=source,
+        url=url,
+        title=title,
+        published_at=published_at,
+        text=text,
+        content_hash=content_hash,
+    )
+    for position, passage in enumerate(passages):
+        article.passages.append(
+            Passage(
+                position=position,
+                text=passage.text,
+                vector=PassageVector(
+                    model=model,
+                    dimension=int(passage.vector.shape[-1]),
+                    text_hash=passage.text_hash,
+                    vector=vector_to_blob(passage.vector),
+                ),
+            )
+        )
+    session.add(article)
+    session.flush()
+    ids = [stored.id for stored in article.passages]
+    fulltext.add(session, zip(ids, (passage.terms for passage in passages), strict=True))
+    return article, ids
+
+
+def passages_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, PassageRecord]:
+    """Passages with their article's citation details, keyed by passage id."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Passage, Article, Source.name)
+        .join(Article, Passage.article_id == Article.id)
+        .join(Source, Article.source_id == Source.id)
+        .where(Passage.id.in_(ids))
+    ).all()
+    return {
+        passage.id: PassageRecord(
+            passage_id=passage.id,
+            article_id=article.id,
+            position=passage.position,
+            text=passage.text,
+            title=article.title,
+            source=source_name,
+            url=article.url,
+            published_at=article.published_at,
+        )
+        for passage, article, source_name in rows
+    }
+
+
+def embedding_models(session: Session) -> list[tuple[str, int]]:
+    """Each (model, dimension) that stored vectors were made with."""
+    rows = session.execute(
+        select(PassageVector.model, PassageVector.dimension).distinct()
+    ).all()
+    return [(str(row.model), int(row.dimension)) for row in rows]
+
+
+def article_count(session: Session) -> int:
+    """How many articles the archive holds."""
+    return int(session.scalar(select(func.count(Article.id))) or 0)
+
+
+def passages_after(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str]]:
+    """The next `limit` passages (id and text) with ids above after_id, in id order."""
+    rows = session.execute(
+        select(Passage.id, Passage.text).where(Passage.id > after_id).order_by(Passage.id).limit(limit)
+    ).all()
+    return [(int(row.id), str(row.text)) for row in rows]
+
+
+def replace_vectors(
+    session: Session, *, ids: Sequence[int], vectors: Matrix, model: str
+) -> None:
+    """Overwrite the vectors of these passages with ones made by another model."""
+    dimension = int(vectors.shape[-1])
+    session.execute(
+        update(PassageVector),
+        [
+            {
+                "passage_id": passage_id,
+                "model": model,
+                "dimension": dimension,
+                "vector": vector_to_blob(np.asarray(vector)),
+            }
+            for passage_id, vector in zip(ids, vectors, strict=True)
+        ],
+    )
+
+
+def passage_count(session: Session) -> int:
+    """How many passages the archive holds."""
+    return int(session.scalar(select(func.count(Passage.id))) or 0)

@@ -1,0 +1,86 @@
+"""Full-text search over passages' terms, behind one small interface.
+
+SQLite's FTS5 lives here and nowhere else, so a PostgreSQL backend (tsvector) can take
+its place without the rest of Parley noticing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from storage.db import is_sqlite
+
+
+class FullTextIndex(Protocol):
+    """Ranked keyword search over passages, with term statistics."""
+
+    def add(self, session: Session, entries: Iterable[tuple[int, str]]) -> None:
+        """Index (passage id, space-separated terms) pairs inside the session's transaction."""
+
+    def search(self, session: Session, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
+        """Passage ids matching any term, best first, with a score where higher is better."""
+
+    def document_frequencies(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
+        """How many passages contain each term."""
+
+    def passage_count(self, session: Session) -> int:
+        """How many passages are indexed."""
+
+
+class SqliteFullTextIndex:
+    """FTS5 with BM25 ranking over lemmatised terms."""
+
+    def add(self, session: Session, entries: Iterable[tuple[int, str]]) -> None:
+        rows = [{"id": passage_id, "terms": terms} for passage_id, terms in entries]
+        if rows:
+            session.execute(
+                text("INSERT INTO passage_terms (rowid, terms) VALUES (:id, :terms)"), rows
+            )
+
+    def search(self, session: Session, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
+        query = _match_expression(terms)
+        if not query:
+            return []
+        rows = session.execute(
+            text(
+                "SELECT rowid, bm25(passage_terms) AS rank FROM passage_terms "
+                "WHERE passage_terms MATCH :query ORDER BY rank LIMIT :limit"
+            ),
+            {"query": query, "limit": limit},
+        ).all()
+        # FTS5's bm25() is negative, lower is better: flip it so higher is better.
+        return [(int(row.rowid), -float(row.rank)) for row in rows]
+
+    def document_frequencies(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
+        unique = sorted(set(terms))
+        if not unique:
+            return {}
+        placeholders = ", ".join(f":t{i}" for i in range(len(unique)))
+        rows = session.execute(
+            text(f"SELECT term, doc FROM passage_terms_vocabulary WHERE term IN ({placeholders})"),
+            {f"t{i}": term for i, term in enumerate(unique)},
+        ).all()
+        found = {str(row.term): int(row.doc) for row in rows}
+        return {term: found.get(term, 0) for term in unique}
+
+    def passage_count(self, session: Session) -> int:
+        return int(session.execute(text("SELECT count(*) FROM passage_terms")).scalar_one())
+
+
+def _match_expression(terms: Sequence[str]) -> str:
+    """An FTS5 query matching any of the terms, each quoted so no term reads as syntax."""
+    quoted = ['"' + term.replace('"', '""') + '"' for term in dict.fromkeys(terms) if term]
+    return " OR ".join(quoted)
+
+
+def fulltext_index_for(engine: Engine) -> FullTextIndex:
+    """The full-text index that fits the engine's database."""
+    if is_sqlite(engine):
+        return SqliteFullTextIndex()
+    raise NotImplementedError(
+        f"Full-text search is not available for {engine.dialect.name} yet; use SQLite."
+    )

@@ -1,0 +1,84 @@
+"""Typed SQLAlchemy models: sources, articles, passages and their vectors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Naive UTC now: SQLite has no time zones, so every stored time is UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    """Declarative base for every Parley table."""
+
+
+class Source(Base):
+    """Where articles come from: a news outlet, a feed, a page, or local files."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000), unique=True, default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="source")
+
+
+class Article(Base):
+    """One news article: its cleaned body and where it came from."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    source: Mapped[Source] = relationship(back_populates="articles")
+    passages: Mapped[list[Passage]] = relationship(
+        back_populates="article", cascade="all, delete-orphan", order_by="Passage.position"
+    )
+
+
+class Passage(Base):
+    """A few consecutive sentences of an article: the unit of retrieval."""
+
+    __tablename__ = "passages"
+    __table_args__ = (UniqueConstraint("article_id", "position", name="uq_passages_article_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="passages")
+    vector: Mapped[PassageVector | None] = relationship(
+        back_populates="passage", cascade="all, delete-orphan"
+    )
+
+
+class PassageVector(Base):
+    """A passage's embedding: little-endian float32 bytes, with the model that made them."""
+
+    __tablename__ = "passage_vectors"
+
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(500), index=True)
+    dimension: Mapped[int] = mapped_column(Integer)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+    passage: Mapped[Passage] = relationship(back_populates="vector")
