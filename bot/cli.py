@@ -39,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
         print(f"parley: invalid settings: {problems}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
@@ -59,34 +61,59 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The command line's grammar."""
     parser = argparse.ArgumentParser(
-        prog="parley", description="Follow negotiations in the news and answer questions about them."
+        prog="parley",
+        description="Follow negotiations in the news and answer questions about them.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     ingest_parser = commands.add_parser("ingest", help="ingest article files or folders")
-    ingest_parser.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md or .html files or folders")
-    ingest_parser.add_argument("--dry-run", action="store_true", help="store nothing; show what would be stored")
-    ingest_parser.add_argument("--json", action="store_true", help="print one JSON object per article")
+    ingest_parser.add_argument(
+        "paths", nargs="+", metavar="PATH", help=".txt, .md or .html files or folders"
+    )
+    ingest_parser.add_argument(
+        "--dry-run", action="store_true", help="store nothing; show what would be stored"
+    )
+    ingest_parser.add_argument(
+        "--json", action="store_true", help="print one JSON object per article"
+    )
     ingest_parser.set_defaults(handler=run_ingest)
 
     ask_parser = commands.add_parser("ask", help="answer questions from the archive")
-    ask_parser.add_argument("questions", nargs="*", metavar="QUESTION", help="questions; none reads standard input, one per line")
+    ask_parser.add_argument(
+        "questions",
+        nargs="*",
+        metavar="QUESTION",
+        help="questions; none reads standard input, one per line",
+    )
     ask_parser.add_argument("--json", action="store_true", help="print one JSON object per answer")
     ask_parser.set_defaults(handler=run_ask)
 
     db_parser = commands.add_parser("db", help="manage the database")
     db_commands = db_parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(handler=run_db_upgrade)
+    db_commands.add_parser("upgrade", help="apply pending migrations").set_defaults(
+        handler=run_db_upgrade
+    )
 
-    commands.add_parser("reindex", help="re-embed every passage with the configured model").set_defaults(handler=run_reindex)
+    commands.add_parser(
+        "reindex", help="re-embed every passage with the configured model"
+    ).set_defaults(handler=run_reindex)
     commands.add_parser("run", help="start Parley").set_defaults(handler=run_main)
     return parser
 
 
 def configure_logging(level: str) -> None:
     """Log to standard error; quiet the chatty libraries."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("httpx", "httpcore", "sentence_transformers", "transformers", "urllib3", "alembic"):
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for name in (
+        "httpx",
+        "httpcore",
+        "sentence_transformers",
+        "transformers",
+        "urllib3",
+        "alembic",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -203,7 +230,9 @@ def run_reindex(_args: argparse.Namespace, settings: Settings) -> int:
         with services.sessions() as session:
             total = archive.passage_count(session)
         with progress_bar(total, "Re-embedding passages") as advance:
-            count = ingest.reindex(sessions=services.sessions, embedder=services.embedder, progress=advance)
+            count = ingest.reindex(
+                sessions=services.sessions, embedder=services.embedder, progress=advance
+            )
     print(f"Re-embedded {count} passage(s) with {services.embedder.model_id}.")
     return 0
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import Settings
 from knowledge.answering import Answerer
 from knowledge.embedding import Embedder, load_embedder
-from knowledge.ingest import IngestReport, Ingestor
+from knowledge.ingest import Ingestor, IngestReport
 from knowledge.retrieval import Retriever
 from storage import archive
 from storage.db import create_database_engine, session_factory, upgrade_database

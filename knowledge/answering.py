@@ -14,7 +14,7 @@ from knowledge.embedding import Embedder
 from knowledge.ingest import published_label
 from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
-from knowledge.terms import content_lemmas, lemmas
+from knowledge.terms import content_terms, name_terms, terms
 from storage.vectors import Matrix
 
 NOT_COVERED = "I couldn't find that in the articles I follow, so I can't answer it."
@@ -30,7 +30,7 @@ PASSAGE_MEANING = 0.10
 # Below these the archive does not cover the question: quoting anyway would mislead.
 MIN_MEANING = 0.30
 MIN_TERMS = 0.34
-CONFIDENT_MEANING = 0.60
+CONFIDENT_MEANING = 0.45
 # A neighbouring sentence joins the quote when it is nearly as good as the best one.
 COMPANION_RATIO = 0.85
 
@@ -116,7 +116,7 @@ class Answerer:
         return [self._answer(q, vector) for q, vector in zip(cleaned, vectors, strict=True)]
 
     def _answer(self, question: str, vector: Matrix) -> Answer:
-        terms = content_lemmas(question)
+        terms = content_terms(question)
         passages = self._retriever.retrieve(vector=vector, terms=terms, limit=PASSAGES_TO_READ)
         if not question or not passages:
             return Answer(question)
@@ -125,7 +125,7 @@ class Answerer:
         if not candidates:
             return Answer(question)
         best = max(candidates, key=lambda candidate: candidate.score)
-        if not _covers(best):
+        if not _covers(best) or not _names_found(question, best, passages):
             return Answer(question)
         quote = _with_companion(best, candidates)
         record = best.passage.record
@@ -157,20 +157,24 @@ class Answerer:
         }
         candidates = []
         for (sentence, passage, index), meaning in zip(found, meanings, strict=True):
-            terms = coverage(weights, sentence)
+            term_share = coverage(weights, sentence)
             score = (
                 SENTENCE_MEANING * float(meaning)
-                + SENTENCE_TERMS * terms
+                + SENTENCE_TERMS * term_share
                 + PASSAGE_TERMS * passage_coverage[id(passage)]
                 + PASSAGE_MEANING * passage.dense
             )
-            candidates.append(_Candidate(sentence, passage, index, float(meaning), terms, score))
+            candidates.append(
+                _Candidate(sentence, passage, index, float(meaning), term_share, score)
+            )
         return candidates
 
     def _sentence_vectors(self, sentences: Sequence[str]) -> Matrix:
         """Sentence embeddings, remembered: the same passages come back for related questions."""
         with self._lock:
-            known = {sentence: self._cache[sentence] for sentence in sentences if sentence in self._cache}
+            known = {
+                sentence: self._cache[sentence] for sentence in sentences if sentence in self._cache
+            }
         missing = [sentence for sentence in dict.fromkeys(sentences) if sentence not in known]
         if missing:
             computed = self._embedder.embed(missing)
@@ -187,7 +191,7 @@ def coverage(weights: dict[str, float], text: str) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    present = set(lemmas(text))
+    present = set(terms(text))
     return sum(weight for term, weight in weights.items() if term in present) / total
 
 
@@ -196,6 +200,22 @@ def _covers(best: _Candidate) -> bool:
     if best.meaning >= CONFIDENT_MEANING:
         return True
     return best.meaning >= MIN_MEANING and best.terms >= MIN_TERMS
+
+
+def _names_found(question: str, best: _Candidate, passages: Sequence[RetrievedPassage]) -> bool:
+    """Whether the article quoted mentions every name the question asks about: a question
+    about the Pope is not answered from an article that never mentions him."""
+    names = set(name_terms(question))
+    if not names:
+        return True
+    article = best.passage.record.article_id
+    seen = {
+        found
+        for passage in passages
+        if passage.record.article_id == article
+        for found in terms(passage.record.text)
+    }
+    return names <= seen
 
 
 def _with_companion(best: _Candidate, candidates: Sequence[_Candidate]) -> str:

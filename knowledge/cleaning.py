@@ -12,9 +12,17 @@ MONTHS = {
     name: number
     for number, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
             ("december", "dec"),
         ],
         start=1,
@@ -80,7 +88,9 @@ def parse_article(text: str, *, title: str | None = None) -> ParsedArticle:
         title = paragraphs.pop(0)
     published_at, source, paragraphs = _take_dateline(paragraphs)
     body = remove_noise(paragraphs, title=title)
-    return ParsedArticle(title=title or "", published_at=published_at, source=source, paragraphs=body)
+    return ParsedArticle(
+        title=title or "", published_at=published_at, source=source, paragraphs=body
+    )
 
 
 def remove_noise(paragraphs: Sequence[str], *, title: str | None) -> list[str]:
@@ -146,7 +156,7 @@ def _is_stray_token(paragraph: str) -> bool:
     return (
         " " not in paragraph
         and len(paragraph) < 40
-        and not paragraph[-1:] in ".!?:\"”"
+        and paragraph[-1:] not in '.!?:"”'
         and not any(char.isdigit() for char in paragraph)
     )
 

@@ -60,8 +60,9 @@ def find_files(paths: Iterable[str]) -> Iterator[Path | DocumentError]:
                 yield DocumentError(raw, "folder has no .txt, .md or .html files")
             yield from found
         elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            yield DocumentError(raw, f"unsupported file type '{path.suffix or 'none'}'; "
-                                     "use .txt, .md or .html")
+            yield DocumentError(
+                raw, f"unsupported file type '{path.suffix or 'none'}'; use .txt, .md or .html"
+            )
         else:
             yield path
 
@@ -140,12 +141,13 @@ def parse_html(html: bytes | str, *, location: str) -> ParsedArticle:
     extracted = trafilatura.bare_extraction(
         html, include_comments=False, include_tables=False, with_metadata=True
     )
-    if extracted is None or not getattr(extracted, "text", None):
+    main_text = getattr(extracted, "text", None)
+    if not main_text:
         raise DocumentError(location, "no article text found in the HTML")
     title = getattr(extracted, "title", None) or None
     date_text = getattr(extracted, "date", None)
     published_at = _iso_date(date_text)
-    body = parse_article(str(extracted.text), title=title)
+    body = parse_article(str(main_text), title=title)
     return ParsedArticle(
         title=title or body.title,
         published_at=published_at or body.published_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,9 +83,9 @@ class SentenceTransformerEmbedder:
     def __init__(self, model: Any, model_id: str, batch_size: int = 64) -> None:
         self._model = model
         self.model_id = model_id
-        dimension = getattr(model, "get_embedding_dimension", None) or getattr(
-            model, "get_sentence_embedding_dimension"
-        )
+        # sentence-transformers renamed this method; accept either name.
+        dimension = getattr(model, "get_embedding_dimension", None)
+        dimension = dimension or model.get_sentence_embedding_dimension
         self.dimension = int(dimension())
         self._batch_size = batch_size
 
@@ -108,8 +109,10 @@ class SentenceTransformerEmbedder:
         return len(self._model.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
 
 
+@lru_cache(maxsize=4)
 def load_embedder(name: str = BUNDLED_MODEL, *, model_dir: Path | None = None) -> Embedder:
-    """Load the bundled model (checksum verified) or another local sentence-transformers model."""
+    """Load the bundled model (checksum verified) or another local sentence-transformers model;
+    once per process, since the bot and the command line may both ask for it."""
     # Parley never downloads weights: a name that is not on disk must fail, not fetch.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -124,12 +127,13 @@ def _load(location: str, name: str) -> Any:
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as transformers_logging
 
-    transformers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
     try:
         return SentenceTransformer(location, device="cpu", local_files_only=True)
     except (OSError, ValueError) as error:
         raise EmbeddingError(
             f"Cannot load the embedding model '{name}' from local files ({error}). "
-            "Set EMBEDDING_MODEL to a model folder on disk, or leave it unset for the bundled model."
+            "Set EMBEDDING_MODEL to a model folder on disk, "
+            "or leave it unset for the bundled model."
         ) from error

@@ -51,7 +51,9 @@ class Retriever:
         self._vectors = vectors
         self._candidates = candidates
 
-    def retrieve(self, *, vector: Matrix, terms: Sequence[str], limit: int) -> list[RetrievedPassage]:
+    def retrieve(
+        self, *, vector: Matrix, terms: Sequence[str], limit: int
+    ) -> list[RetrievedPassage]:
         """The best `limit` passages for a question's vector and content terms."""
         dense = self._vectors.search(vector, self._candidates)
         with self._sessions() as session:

@@ -7,7 +7,7 @@ import threading
 import pysbd
 
 _local = threading.local()
-SENTENCE_END = ('.', '!', '?', '."', '!"', '?"', ".”", "!”", "?”", ".’", ".)", "…")
+SENTENCE_END = (".", "!", "?", '."', '!"', '?"', ".”", "!”", "?”", ".’", ".)", "…")
 
 
 def _segmenter() -> pysbd.Segmenter:

@@ -1,4 +1,8 @@
-"""Words as search terms: tokens, lemmas ("led" and "leads" are both "lead") and stopwords."""
+"""Words as search terms: "led", "leads" and "leading" are all "lead".
+
+A word is lemmatised first (irregular forms: "led" is "lead") and then stemmed (families
+the dictionary misses: "delegates" and "delegation", "travelling" and "travel").
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from functools import lru_cache
 
 import simplemma
+import snowballstemmer
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Dotted initialisms ("U.S.") become one word ("US") before tokenising.
@@ -14,17 +19,21 @@ POSSESSIVE = re.compile(r"['’]s$")
 
 # Function words and question words: they carry no topic, so they neither find nor rank passages.
 STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me might more most must my myself no nor not now of off on once only or other ought our
-    ours ourselves out over own same shall she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom whose why will with would you your yours yourself
-    yourselves also did say tell know think anything something someone anyone
-    """.split()
+    (
+        "a about above after again against all am an and any are as at be because been before "
+        "being below between both but by can could did do does doing down during each few for "
+        "from further had has have having he her here hers herself him himself his how i if in "
+        "into is it its itself just me might more most must my myself no nor not now of off on "
+        "once only or other ought our ours ourselves out over own same shall she should so some "
+        "such than that the their theirs them themselves then there these they this those through "
+        "to too under until up very was we were what when where which while who whom whose why "
+        "will with would you your yours yourself yourselves also did say tell know think anything "
+        "something someone anyone "
+    ).split()
 )
+
+
+_stemmer = snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=65536)
@@ -33,26 +42,44 @@ def lemma(word: str) -> str:
     return str(simplemma.lemmatize(word, lang="en")).lower()
 
 
+@lru_cache(maxsize=65536)
+def term(word: str) -> str:
+    """The search term of one lower-case word: its lemma's stem."""
+    return str(_stemmer.stemWord(lemma(word)))
+
+
 def words(text: str) -> list[str]:
     """Lower-case word tokens, initialisms joined and possessives dropped."""
     text = INITIALISM.sub(lambda match: match.group().replace(".", ""), text)
     return [POSSESSIVE.sub("", token.lower()) for token in WORD.findall(text)]
 
 
-def lemmas(text: str) -> list[str]:
-    """The lemma of every word in the text, in order."""
-    return [lemma(word) for word in words(text)]
+def terms(text: str) -> list[str]:
+    """The search term of every word in the text, in order."""
+    return [term(word) for word in words(text)]
 
 
-def content_lemmas(text: str) -> list[str]:
-    """Lemmas of the words that carry meaning: no stopwords, no single letters."""
+def content_terms(text: str) -> list[str]:
+    """Terms of the words that carry meaning: no stopwords, no single letters."""
     return [
-        term
+        term(word)
         for word in words(text)
-        if word not in STOPWORDS and (term := lemma(word)) not in STOPWORDS and len(term) > 1
+        if word not in STOPWORDS and lemma(word) not in STOPWORDS and len(word) > 1
     ]
 
 
+def name_terms(text: str) -> list[str]:
+    """Terms of the names in a question: capitalised words past the first, and acronyms."""
+    text = INITIALISM.sub(lambda match: match.group().replace(".", ""), text)
+    found = []
+    for position, token in enumerate(WORD.findall(text)):
+        word = POSSESSIVE.sub("", token)
+        is_acronym = len(word) > 1 and word.isupper()
+        if (is_acronym or (position > 0 and word[:1].isupper())) and word.lower() not in STOPWORDS:
+            found.append(term(word.lower()))
+    return found
+
+
 def index_terms(text: str) -> str:
-    """The space-separated lemmas a passage is indexed under."""
-    return " ".join(lemmas(text))
+    """The space-separated terms a passage is indexed under."""
+    return " ".join(terms(text))

@@ -127,9 +127,7 @@ def passages_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, Passage
 
 def embedding_models(session: Session) -> list[tuple[str, int]]:
     """Each (model, dimension) that stored vectors were made with."""
-    rows = session.execute(
-        select(PassageVector.model, PassageVector.dimension).distinct()
-    ).all()
+    rows = session.execute(select(PassageVector.model, PassageVector.dimension).distinct()).all()
     return [(str(row.model), int(row.dimension)) for row in rows]
 
 
@@ -141,14 +139,15 @@ def article_count(session: Session) -> int:
 def passages_after(session: Session, *, after_id: int, limit: int) -> list[tuple[int, str]]:
     """The next `limit` passages (id and text) with ids above after_id, in id order."""
     rows = session.execute(
-        select(Passage.id, Passage.text).where(Passage.id > after_id).order_by(Passage.id).limit(limit)
+        select(Passage.id, Passage.text)
+        .where(Passage.id > after_id)
+        .order_by(Passage.id)
+        .limit(limit)
     ).all()
     return [(int(row.id), str(row.text)) for row in rows]
 
 
-def replace_vectors(
-    session: Session, *, ids: Sequence[int], vectors: Matrix, model: str
-) -> None:
+def replace_vectors(session: Session, *, ids: Sequence[int], vectors: Matrix, model: str) -> None:
     """Overwrite the vectors of these passages with ones made by another model."""
     dimension = int(vectors.shape[-1])
     session.execute(

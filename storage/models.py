@@ -55,7 +55,9 @@ class Passage(Base):
     """A few consecutive sentences of an article: the unit of retrieval."""
 
     __tablename__ = "passages"
-    __table_args__ = (UniqueConstraint("article_id", "position", name="uq_passages_article_position"),)
+    __table_args__ = (
+        UniqueConstraint("article_id", "position", name="uq_passages_article_position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))

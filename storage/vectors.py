@@ -83,7 +83,6 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(ids[i]), float(scores[i])) for i in top]
 
-
     def similarities(self, query: npt.NDArray[np.floating], ids: Iterable[int]) -> dict[int, float]:
         """Cosine similarity of the query to each of these passages that has a vector."""
         wanted = np.fromiter(ids, dtype=np.int64)

@@ -16,6 +16,8 @@ from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandle
 from tests.support.bot_api_server import BotApiServer, MessagesTimeout, parse_html
 
 TOKEN = "123:ABC"
+# PTB 22 warns whenever it builds a RetryAfter (its retry_after becomes a timedelta in v23).
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 
 @pytest.fixture
@@ -121,9 +123,9 @@ async def test_send_message_html_is_validated_and_recorded(server: BotApiServer)
         assert sent.entities[1].url == "https://x.org/?a=1&b=2"
         assert sent.reply_markup == markup
         for bad in ("<b>unclosed", "<script>alert(1)</script>", "1 < 2", "<i>x</b>"):
-            with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+            with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
                 await bot.send_message(chat_id=42, text=bad, parse_mode="HTML")
-        with pytest.raises(BadRequest, match="(?i)message text is empty"):
+        with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
             await bot.send_message(chat_id=42, text="<b></b>", parse_mode="HTML")
     (record,) = server.sent_messages
     assert record["chat_id"] == 42 and record["parse_mode"] == "HTML"
@@ -135,7 +137,7 @@ async def test_send_message_html_is_validated_and_recorded(server: BotApiServer)
 @pytest.mark.asyncio
 async def test_message_too_long(server: BotApiServer) -> None:
     async with make_bot(server) as bot:
-        with pytest.raises(BadRequest, match="(?i)message is too long"):
+        with pytest.raises(BadRequest, match=r"(?i)message is too long"):
             await bot.send_message(chat_id=1, text="x" * 5000)
         # Markup does not count towards the limit, only the parsed text does.
         await bot.send_message(chat_id=1, text=f"<b>{'x' * 4096}</b>", parse_mode="HTML")
@@ -185,7 +187,7 @@ async def test_commands_edit_and_callbacks(server: BotApiServer) -> None:
         sent = await bot.send_message(chat_id=3, text="v1")
         edited = await bot.edit_message_text("<i>v2</i>", 3, sent.message_id, parse_mode="HTML")
         assert not isinstance(edited, bool) and edited.text == "v2"
-        with pytest.raises(BadRequest, match="(?i)message is not modified"):
+        with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
             await bot.edit_message_text("<i>v2</i>", 3, sent.message_id, parse_mode="HTML")
         server.press_button(chat_id=3, user_id=3, message_id=sent.message_id, data="yes")
         (update,) = await bot.get_updates(timeout=0)
@@ -213,6 +215,23 @@ def test_json_and_multipart_bodies(server: BotApiServer) -> None:
     wrong = httpx.get(f"{server.url}/bot1:X/getMe")
     assert wrong.status_code == 401
     assert wrong.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
+
+
+def test_stop_releases_pending_long_poll() -> None:
+    server = BotApiServer(token=TOKEN).start()
+    url = f"{server.url}/bot{TOKEN}/getUpdates"
+    replies: list[httpx.Response] = []
+    poller = threading.Thread(
+        target=lambda: replies.append(httpx.post(url, data={"timeout": "30"}))
+    )
+    poller.start()
+    time.sleep(0.2)
+    started = time.monotonic()
+    server.stop()
+    poller.join(timeout=5)
+    assert time.monotonic() - started < 2
+    assert replies and replies[0].json() == {"ok": True, "result": []}
+    server.stop()  # idempotent
 
 
 def test_wait_for_messages_reports_what_was_received(server: BotApiServer) -> None:

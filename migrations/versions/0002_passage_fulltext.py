@@ -25,7 +25,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return  # other backends get their own full-text revision when they arrive
     op.execute(
-        "CREATE VIRTUAL TABLE passage_terms USING fts5(terms, tokenize='unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE passage_terms "
+        "USING fts5(terms, tokenize='unicode61 remove_diacritics 2')"
     )
     op.execute(
         "CREATE TRIGGER passages_delete_terms AFTER DELETE ON passages BEGIN "

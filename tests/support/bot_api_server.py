@@ -1,15 +1,16 @@
 """A local fake of the Telegram Bot API that speaks the real HTTP protocol.
 
 Point python-telegram-bot at it with ``ApplicationBuilder().base_url(f"{server.url}/bot")``;
-PTB then calls ``{server.url}/bot<TOKEN>/<method>`` exactly as it would call Telegram.
+PTB then calls ``{server.url}/bot<TOKEN>/<method>`` exactly as it would call Telegram::
 
->>> with BotApiServer(token="123:ABC", bot_username="parley_bot") as server:
-...     server.send_user_message(chat_id=42, text="/start")   # queue an update
-...     replies = server.wait_for_messages(chat_id=42, count=1)  # what the bot sent back
+    with BotApiServer(token="123:ABC", bot_username="parley_bot") as server:
+        server.send_user_message(chat_id=42, text="/start")  # a user writes to the bot
+        replies = server.wait_for_messages(chat_id=42, count=1)  # what the bot answered
 
-Requests are served concurrently (one thread each), so a long-polling ``getUpdates`` can be held
-open while ``sendMessage`` calls arrive. All state sits behind one condition variable, so the
-recording properties and the simulation helpers are safe to use from any thread.
+Each request is served on its own thread, so a long-polling ``getUpdates`` stays open while
+``sendMessage`` calls arrive. All state sits behind one condition variable: the recordings and
+the simulation helpers are safe to use from any thread. Bot API methods are the ``_api_*``
+methods (``_api_send_message`` serves ``sendMessage``); errors use Telegram's exact wording.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Iterator
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -34,14 +35,10 @@ from urllib.parse import parse_qsl, urlsplit
 JSONDict = dict[str, Any]
 MAX_MESSAGE_LENGTH = 4096
 RATE_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText"})
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-})  # fmt: skip
 
 
 class ApiError(Exception):
-    """An error reply; raised inside method handlers and turned into Telegram's error envelope."""
+    """An error reply, raised by method handlers and sent as Telegram's error envelope."""
 
     def __init__(self, code: int, description: str, parameters: JSONDict | None = None) -> None:
         super().__init__(description)
@@ -49,29 +46,28 @@ class ApiError(Exception):
 
     def envelope(self) -> JSONDict:
         body: JSONDict = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
+        return {**body, "parameters": self.parameters} if self.parameters else body
 
 
 class MessagesTimeout(AssertionError, TimeoutError):
-    """Raised when awaited bot messages do not arrive: both an assertion and a timeout."""
+    """The bot did not send the awaited messages in time (an assertion and a timeout)."""
 
 
-# --------------------------------------------------------------------------- Telegram HTML
+# ------------------------------------------------------------------------------ Telegram HTML
 _ENTITY_TYPES = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
-    "tg-spoiler": "spoiler", "span": "spoiler", "tg-emoji": "custom_emoji",
-}  # fmt: skip
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_ENTITY_RE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([a-zA-Z]+));")
+    **dict.fromkeys(["b", "strong"], "bold"),
+    **dict.fromkeys(["i", "em"], "italic"),
+    **dict.fromkeys(["u", "ins"], "underline"),
+    **dict.fromkeys(["s", "strike", "del"], "strikethrough"),
+    **dict.fromkeys(["tg-spoiler", "span"], "spoiler"),
+    **{"a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote"},
+}
+_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_REF_RE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([a-zA-Z]+));")
 _TAG_NAME_RE = re.compile(r"<([^\s>]*)")
-_START_TAG_RE = re.compile(
-    r"""<[^\s>]*((?:\s+[^\s=>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?)*)\s*>"""
-)
-_ATTR_RE = re.compile(r"""([^\s=>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']*)))?""")
+_VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s>"']+)"""
+_START_TAG_RE = re.compile(rf"<[^\s>]*((?:\s+[^\s=>]+(?:\s*=\s*{_VALUE})?)*)\s*>")
+_ATTR_RE = re.compile(r"""([^\s=>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
 _END_TAG_RE = re.compile(r"</([^\s>]*)\s*>")
 
 
@@ -80,37 +76,32 @@ def _u16(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def _decode_entity(match: re.Match[str]) -> str | None:
+def _decode_ref(match: re.Match[str]) -> str | None:
     if match[3] is not None:
-        return _NAMED_ENTITIES.get(match[3])
+        return _NAMED_REFS.get(match[3])
     code = int(match[1]) if match[1] else int(match[2], 16)
     return chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else None
 
 
-def _unescape(text: str) -> str:
-    return _ENTITY_RE.sub(lambda m: _decode_entity(m) or m[0], text)
-
-
-def _html_error(reason: str, text: str = "", index: int | None = None) -> ApiError:
-    if index is not None:
-        reason += f" at byte offset {len(text[:index].encode('utf-8', 'surrogatepass'))}"
+def _html_error(reason: str, text: str = "", at: int | None = None) -> ApiError:
+    if at is not None:
+        reason += f" at byte offset {len(text[:at].encode('utf-8', 'surrogatepass'))}"
     return ApiError(400, f"Bad Request: can't parse entities: {reason}")
 
 
 def _parse_start_tag(text: str, i: int) -> tuple[str, JSONDict, int]:
-    """Parse the start tag at ``text[i]``; return (tag name, entity draft, index after tag)."""
+    """Parse the start tag at ``text[i]``: (tag, entity draft or {} for none, index after it)."""
     name = _TAG_NAME_RE.match(text, i)
     assert name is not None
-    tag = name[1].lower()
+    tag, whole = name[1].lower(), _START_TAG_RE.match(text, i)
     if name.end() >= len(text):
         raise _html_error("Unclosed start tag", text, i)
     if tag not in _ENTITY_TYPES:
         raise _html_error(f'Unsupported start tag "{tag}"', text, i)
-    whole = _START_TAG_RE.match(text, i)
     if whole is None:
         raise _html_error("Unclosed start tag", text, i)
     attrs = {
-        m[1].lower(): _unescape(next((v for v in m.groups()[1:] if v is not None), ""))
+        m[1].lower(): _REF_RE.sub(lambda r: _decode_ref(r) or r[0], m[2] or m[3] or m[4] or "")
         for m in _ATTR_RE.finditer(whole[1])
     }
     entity: JSONDict = {"type": _ENTITY_TYPES[tag]}
@@ -123,75 +114,71 @@ def _parse_start_tag(text: str, i: int) -> tuple[str, JSONDict, int]:
         entity["language"] = cls.removeprefix("language-")
     elif tag == "blockquote" and "expandable" in attrs:
         entity["type"] = "expandable_blockquote"
-    elif tag == "tg-emoji":
-        entity["custom_emoji_id"] = attrs.get("emoji-id", "")
     return tag, entity, whole.end()
 
 
 def parse_html(text: str) -> tuple[str, list[JSONDict]]:
-    """Parse Telegram-flavoured HTML as the Bot API does: return (plain text, entities).
+    """Parse Telegram-flavoured HTML like the Bot API: return (plain text, entities).
 
-    Mirrors Telegram's parser: only its tags are allowed and they must nest properly; only
-    ``&lt; &gt; &amp; &quot;`` and numeric character references are decoded (any other ``&`` is
-    kept literally, as Telegram does). Errors raise :class:`ApiError` with Telegram's wording.
+    Only Telegram's tags are allowed, properly nested and closed. Only ``&lt; &gt; &amp;
+    &quot;`` and numeric references are decoded; any other ``&`` stays literal, as on Telegram.
     """
     out: list[str] = []
-    pos = 0  # current UTF-16 offset in the plain text
+    pos, i = 0, 0  # UTF-16 offset in the output, index in the input
     stack: list[tuple[str, JSONDict, int]] = []
     entities: list[JSONDict] = []
-    i = 0
     while i < len(text):
         if text[i] != "<":
-            ref = _ENTITY_RE.match(text, i) if text[i] == "&" else None
-            piece = _decode_entity(ref) if ref else None
-            piece, i = (piece, ref.end()) if ref and piece else (text[i], i + 1)
+            ref = _REF_RE.match(text, i) if text[i] == "&" else None
+            decoded = _decode_ref(ref) if ref else None
+            piece, i = (decoded, ref.end()) if ref and decoded else (text[i], i + 1)
             out.append(piece)
             pos += _u16(piece)
-        elif text.startswith("</", i):
-            if not stack:
-                raise _html_error("Unexpected end tag", text, i)
-            end = _END_TAG_RE.match(text, i)
-            if end is None:
-                raise _html_error("Unclosed end tag", text, i)
-            tag, entity, start = stack.pop()
-            if end[1] and end[1].lower() != tag:
-                raise _html_error(
-                    f'Unmatched end tag at byte offset {len(text[:i].encode())}, '
-                    f'expected "</{tag}>", found "</{end[1]}>"'
-                )
-            language = entity.pop("language", None) if tag == "code" else None
-            if tag == "code" and stack and stack[-1][0] == "pre":
-                if language:  # <pre><code class="language-x"> is one pre entity
-                    stack[-1][1]["language"] = language
-            elif entity and pos > start:
-                entities.append({**entity, "offset": start, "length": pos - start})
-            i = end.end()
-        else:
+            continue
+        if not text.startswith("</", i):
             tag, entity, i = _parse_start_tag(text, i)
             stack.append((tag, entity, pos))
+            continue
+        end = _END_TAG_RE.match(text, i)
+        if not stack or end is None:
+            raise _html_error("Unclosed end tag" if stack else "Unexpected end tag", text, i)
+        tag, entity, start = stack.pop()
+        if end[1] and end[1].lower() != tag:
+            raise _html_error(
+                f"Unmatched end tag at byte offset {len(text[:i].encode())}, "
+                f'expected "</{tag}>", found "</{end[1]}>"'
+            )
+        language = entity.pop("language", None) if tag == "code" else None
+        if tag == "code" and stack and stack[-1][0] == "pre":
+            if language:  # <pre><code class="language-x"> is one pre entity
+                stack[-1][1]["language"] = language
+        elif entity and pos > start:
+            entities.append({**entity, "offset": start, "length": pos - start})
+        i = end.end()
     if stack:
         raise _html_error(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return "".join(out), entities
+    return "".join(out), sorted(entities, key=lambda e: (e["offset"], -e["length"]))
 
 
-_COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
-_MENTION_RE = re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}")
+_ENTITY_PATTERNS = {
+    "bot_command": re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?"),
+    "mention": re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}"),
+}
 
 
 def user_entities(text: str) -> list[JSONDict]:
     """The entities Telegram attaches to plain user text: bot commands and @mentions."""
-    found = [("bot_command", m) for m in _COMMAND_RE.finditer(text)]
-    found += [("mention", m) for m in _MENTION_RE.finditer(text)]
-    entities = [
-        {"type": kind, "offset": _u16(text[: m.start()]), "length": _u16(m[0])} for kind, m in found
+    found = [
+        {"type": kind, "offset": _u16(text[: m.start()]), "length": _u16(m[0])}
+        for kind, pattern in _ENTITY_PATTERNS.items()
+        for m in pattern.finditer(text)
     ]
-    return sorted(entities, key=lambda e: e["offset"])
+    return sorted(found, key=lambda e: e["offset"])
 
 
-# --------------------------------------------------------------------------- request parsing
+# ------------------------------------------------------------------------------ parameters
 def parse_body(content_type: str, body: bytes) -> JSONDict:
-    """Decode a JSON, urlencoded or multipart request body into a parameter dict."""
+    """Decode a JSON, urlencoded or multipart/form-data body into a parameter dict."""
     mime = content_type.split(";")[0].strip().lower()
     if not body:
         return {}
@@ -200,21 +187,21 @@ def parse_body(content_type: str, body: bytes) -> JSONDict:
         if not isinstance(data, dict):
             raise ValueError("JSON body must be an object")
         return data
-    if mime == "multipart/form-data":
-        head = f"Content-Type: {content_type}\r\n\r\n".encode()
-        form: Message = BytesParser(policy=HTTP).parsebytes(head + body)
-        params: JSONDict = {}
-        for part in form.walk():
-            name = part.get_param("name", header="content-disposition")
-            payload = part.get_payload(decode=True)
-            if isinstance(name, str) and isinstance(payload, bytes):
-                params[name] = payload if part.get_filename() else payload.decode()
-        return params
-    return dict(parse_qsl(body.decode(), keep_blank_values=True))
+    if mime != "multipart/form-data":
+        return dict(parse_qsl(body.decode(), keep_blank_values=True))
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    form: Message = BytesParser(policy=HTTP).parsebytes(head + body)
+    params: JSONDict = {}
+    for part in form.walk():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):  # files stay bytes
+            params[name] = payload if part.get_filename() else payload.decode()
+    return params
 
 
 def _json(value: Any) -> Any:
-    """Form fields carry JSON-encoded values (reply_markup, commands, ...) as strings."""
+    """Form fields carry structured values (reply_markup, commands, ...) as JSON strings."""
     return json.loads(value) if isinstance(value, str) and value else value
 
 
@@ -223,35 +210,43 @@ def _truthy(value: Any) -> bool:
 
 
 def _int(params: JSONDict, name: str, default: int | None = None) -> int:
-    value = params.get(name)
-    if value in (None, ""):
+    if params.get(name) in (None, ""):
         if default is None:
             raise ApiError(400, f"Bad Request: {name} is empty")
         return default
     try:
-        return int(value)
+        return int(params[name])
     except (TypeError, ValueError):
         raise ApiError(400, f"Bad Request: invalid {name} specified") from None
 
 
-# --------------------------------------------------------------------------- the server
+# ------------------------------------------------------------------------------ the server
 class BotApiServer:
-    """Fake Bot API: records what the bot does and lets tests act as users."""
+    """Fake Bot API: records what the bot does and lets tests act as its users."""
 
-    def __init__(self, token: str = "123:ABC", bot_username: str = "parley_bot",
-                 bot_name: str = "Parley") -> None:  # fmt: skip
+    def __init__(
+        self, token: str = "123:ABC", bot_username: str = "parley_bot", bot_name: str = "Parley"
+    ) -> None:
         self.token = token
         bot_id = token.split(":", 1)[0]
-        self.bot_user: JSONDict = {"id": int(bot_id) if bot_id.isdigit() else 1, "is_bot": True,
-                                   "first_name": bot_name, "username": bot_username}  # fmt: skip
+        self.bot_user: JSONDict = {
+            "id": int(bot_id) if bot_id.isdigit() else 1,
+            "is_bot": True,
+            "first_name": bot_name,
+            "username": bot_username,
+        }
+        self._methods = {
+            re.sub(r"_([a-z])", lambda m: m[1].upper(), name.removeprefix("_api_")): name
+            for name in dir(self)
+            if name.startswith("_api_")
+        }
+        self._canonical = {method.lower(): method for method in self._methods}
         self._cond = threading.Condition()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._update_ids = itertools.count(1)
-        self._callback_ids = itertools.count(1)
-        self._message_ids: defaultdict[int, itertools.count[int]] = defaultdict(
-            lambda: itertools.count(1))  # fmt: skip
+        self._update_ids, self._callback_ids = itertools.count(1), itertools.count(1)
+        self._message_ids: defaultdict[int, Iterator[int]] = defaultdict(lambda: itertools.count(1))
         self._updates: list[JSONDict] = []
         self._chats: dict[int, JSONDict] = {}
         self._messages: dict[tuple[int, int], JSONDict] = {}
@@ -263,32 +258,22 @@ class BotApiServer:
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._webhook: JSONDict | None = None
         self._blocked: set[int] = set()
-        self._forced_429: dict[str, deque[int]] = defaultdict(deque)
+        self._forced_429: defaultdict[str, deque[int]] = defaultdict(deque)
         self._limits: tuple[int | None, int | None] = (None, None)
-        self._window: deque[float] = deque()
-        self._chat_windows: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._windows: defaultdict[int | None, deque[float]] = defaultdict(deque)  # None: all
         self._too_many = 0
-        self._methods: dict[str, Callable[[JSONDict], Any]] = {
-            "getMe": lambda p: self.bot_user, "close": lambda p: True, "logOut": lambda p: True,
-            "getUpdates": self._get_updates, "setWebhook": self._set_webhook,
-            "deleteWebhook": self._delete_webhook, "getWebhookInfo": self._webhook_info,
-            "sendMessage": self._send_message, "editMessageText": self._edit_message_text,
-            "sendChatAction": self._send_chat_action, "answerCallbackQuery": self._answer_callback,
-            "setMyCommands": self._set_commands, "getMyCommands": self._get_commands,
-            "deleteMyCommands": self._delete_commands,
-        }  # fmt: skip
-        self._canonical = {name.lower(): name for name in self._methods}
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> BotApiServer:
-        """Bind 127.0.0.1 on a free port and serve in a background thread."""
+        """Bind 127.0.0.1 on a free port and serve from a background thread."""
         if self._httpd is not None:
             raise RuntimeError("BotApiServer is already running")
         self._stopping = False
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.api = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name="BotApiServer", daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="BotApiServer", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -308,8 +293,9 @@ class BotApiServer:
     def __enter__(self) -> BotApiServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:  # fmt: skip
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -319,73 +305,79 @@ class BotApiServer:
             raise RuntimeError("BotApiServer is not running")
         return f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    # -- recordings (copies, safe to read from any thread) ------------------------------------
-    def _snapshot(self, value: Any) -> Any:
+    # -- recordings (deep copies, safe from any thread) -----------------------------------
+    def _copy(self, value: Any) -> Any:
         with self._cond:
             return copy.deepcopy(value)
 
-    sent_messages = property(lambda self: self._snapshot(self._sent), doc="Every sendMessage.")
-    edited_messages = property(lambda self: self._snapshot(self._edits), doc="Every edit.")
-    chat_actions = property(lambda self: self._snapshot(self._actions), doc="chat_id, action.")
-    callback_answers = property(lambda self: self._snapshot(self._answers), doc="Answers.")
-    requests = property(lambda self: self._snapshot(self._requests), doc="Method names.")
-    webhook = property(lambda self: self._snapshot(self._webhook), doc="setWebhook params.")
-    too_many_requests = property(lambda self: self._too_many, doc="Number of 429 replies.")
+    sent_messages = property(lambda self: self._copy(self._sent), doc="sendMessage records")
+    edited_messages = property(lambda self: self._copy(self._edits), doc="editMessageText")
+    chat_actions = property(lambda self: self._copy(self._actions), doc="chat_id and action")
+    callback_answers = property(lambda self: self._copy(self._answers), doc="answers given")
+    requests = property(lambda self: self._copy(self._requests), doc="method names in order")
+    webhook = property(lambda self: self._copy(self._webhook), doc="last setWebhook params")
+    too_many_requests = property(lambda self: self._too_many, doc="number of 429 replies")
 
     @property
     def commands(self) -> list[JSONDict]:
-        """Commands set for the default scope and no language."""
+        """The commands set for the default scope and no language."""
         return self.commands_for()
 
     def commands_for(self, scope: str = "default", language_code: str = "") -> list[JSONDict]:
-        """Commands for a scope key such as ``"all_private_chats"`` or ``"chat:42"``."""
-        return list(self._snapshot(self._commands.get((scope, language_code), [])))
+        """Commands for a scope key like ``"all_private_chats"`` or ``"chat:42"``."""
+        return list(self._copy(self._commands.get((scope, language_code), [])))
 
-    # -- simulating users ----------------------------------------------------------------------
-    def send_user_message(self, *, chat_id: int, text: str, user_id: int | None = None,
-                          chat_type: str = "private", reply_to_bot_message_id: int | None = None,
-                          first_name: str = "Test", username: str | None = None,
-                          chat_title: str = "Test group") -> int:  # fmt: skip
-        """Queue a user's text message as an update; returns its update_id."""
-        user = self._user(user_id if user_id is not None else chat_id, first_name, username)
+    # -- acting as users ------------------------------------------------------------------
+    def send_user_message(
+        self,
+        *,
+        chat_id: int,
+        text: str,
+        user_id: int | None = None,
+        chat_type: str = "private",
+        reply_to_bot_message_id: int | None = None,
+        first_name: str = "Test",
+        username: str | None = None,
+        chat_title: str = "Test group",
+    ) -> int:
+        """Queue a user's text message (with command/mention entities); return its update_id."""
+        user = _user(chat_id if user_id is None else user_id, first_name, username)
         chat: JSONDict = {"id": chat_id, "type": chat_type}
         if chat_type == "private":
-            chat.update({k: v for k, v in user.items() if k in ("first_name", "username")})
+            chat.update((k, v) for k, v in user.items() if k in ("first_name", "username"))
         else:
             chat["title"] = chat_title
         with self._cond:
             self._chats[chat_id] = chat
             reply_to = None
             if reply_to_bot_message_id is not None:
-                reply_to = self._messages.get((chat_id, reply_to_bot_message_id))
-                if reply_to is None:
-                    raise ValueError(f"no message {reply_to_bot_message_id} in chat {chat_id}")
+                reply_to = self._message(chat_id, reply_to_bot_message_id)
             message = self._new_message(chat_id, user, text, user_entities(text), reply_to)
             return self._queue_update({"message": message})
 
-    def press_button(self, chat_id: int, user_id: int, message_id: int, data: str,
-                     first_name: str = "Test") -> int:  # fmt: skip
-        """Queue a callback_query for an inline button on a recorded message."""
+    def press_button(
+        self, chat_id: int, user_id: int, message_id: int, data: str, first_name: str = "Test"
+    ) -> int:
+        """Queue a callback_query for an inline button of a recorded message; return update_id."""
         with self._cond:
-            message = self._messages.get((chat_id, message_id))
-            if message is None:
-                raise ValueError(f"no message {message_id} in chat {chat_id}")
-            query = {"id": str(next(self._callback_ids)), "from": self._user(user_id, first_name),
-                     "message": copy.deepcopy(message), "chat_instance": str(chat_id),
-                     "data": data}  # fmt: skip
+            message = copy.deepcopy(self._message(chat_id, message_id))
+            query = {"id": str(next(self._callback_ids)), "from": _user(user_id, first_name)}
+            query.update(message=message, chat_instance=str(chat_id), data=data)
             return self._queue_update({"callback_query": query})
 
-    def wait_for_messages(self, chat_id: int, count: int = 1, timeout: float = 10.0
-                          ) -> list[JSONDict]:  # fmt: skip
-        """Block until ``chat_id`` received at least ``count`` messages; return them all."""
+    def wait_for_messages(
+        self, chat_id: int, count: int = 1, timeout: float = 10.0
+    ) -> list[JSONDict]:
+        """Block until ``chat_id`` got at least ``count`` messages; return all of them."""
         with self._cond:
             if self._cond.wait_for(lambda: len(self._sent_to(chat_id)) >= count, timeout):
                 return copy.deepcopy(self._sent_to(chat_id))
             raise MessagesTimeout(self._timeout_report(chat_id, count, timeout))
 
-    async def await_messages(self, chat_id: int, count: int = 1, timeout: float = 10.0
-                             ) -> list[JSONDict]:  # fmt: skip
-        """Asyncio-friendly :meth:`wait_for_messages` (never blocks the event loop)."""
+    async def await_messages(
+        self, chat_id: int, count: int = 1, timeout: float = 10.0
+    ) -> list[JSONDict]:
+        """:meth:`wait_for_messages` for coroutines: polls without blocking the event loop."""
         deadline = time.monotonic() + timeout
         while True:
             with self._cond:
@@ -395,35 +387,33 @@ class BotApiServer:
                     raise MessagesTimeout(self._timeout_report(chat_id, count, timeout))
             await asyncio.sleep(0.01)
 
-    # -- failure injection -------------------------------------------------------------------
+    # -- failure injection ----------------------------------------------------------------
     def block_chat(self, chat_id: int) -> None:
-        """Make sendMessage/sendChatAction to this chat fail with 403 (user blocked the bot)."""
+        """sendMessage/sendChatAction to this chat now fail: 403 bot was blocked by the user."""
         with self._cond:
             self._blocked.add(chat_id)
 
-    def unblock_chat(self, chat_id: int) -> None:
+    def rate_limit_next(
+        self, method: str = "sendMessage", count: int = 1, retry_after: int = 1
+    ) -> None:
+        """The next ``count`` calls of ``method`` fail with 429 Too Many Requests."""
         with self._cond:
-            self._blocked.discard(chat_id)
+            name = self._canonical.get(method.lower(), method)
+            self._forced_429[name].extend([retry_after] * count)
 
-    def rate_limit_next(self, method: str = "sendMessage", count: int = 1,
-                        retry_after: int = 1) -> None:  # fmt: skip
-        """Make the next ``count`` calls of ``method`` fail with 429 Too Many Requests."""
-        with self._cond:
-            self._forced_429[self._canonical.get(method.lower(), method)].extend(
-                [retry_after] * count)  # fmt: skip
+    def enforce_rate_limit(
+        self, per_second: int | None = 30, per_chat_per_second: int | None = 1
+    ) -> None:
+        """429 for sendMessage/editMessageText above these rates (1 s sliding window).
 
-    def enforce_rate_limit(self, per_second: int | None = 30,
-                           per_chat_per_second: int | None = 1) -> None:  # fmt: skip
-        """Reply 429 to sendMessage/editMessageText beyond these rates (1 s sliding window).
-
-        ``enforce_rate_limit(None, None)`` switches the limits off again.
+        ``enforce_rate_limit(None, None)`` switches limiting off again.
         """
         with self._cond:
             self._limits = (per_second, per_chat_per_second)
 
-    # -- HTTP entry point --------------------------------------------------------------------
+    # -- request entry point --------------------------------------------------------------
     def handle(self, token: str, method: str, params: JSONDict) -> tuple[int, bytes]:
-        """Run one Bot API call; returns (HTTP status, JSON body)."""
+        """Run one Bot API call; return (HTTP status, JSON body)."""
         if token != self.token:
             return 401, json.dumps(ApiError(401, "Unauthorized").envelope()).encode()
         name = self._canonical.get(method.lower())
@@ -433,39 +423,45 @@ class BotApiServer:
                 if name is None:
                     raise ApiError(404, "Not Found")
                 self._check_flood(name, params)
-                status, body = 200, {"ok": True, "result": self._methods[name](params)}
+                result = getattr(self, self._methods[name])(params)
+                status, body = 200, {"ok": True, "result": result}
             except ApiError as err:
                 self._too_many += err.code == 429
                 status, body = err.code, err.envelope()
             return status, json.dumps(body).encode()
 
-    # -- internals (all called with self._cond held) ------------------------------------------
-    def _user(self, user_id: int, first_name: str, username: str | None = None) -> JSONDict:
-        user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
-        return {**user, "username": username} if username else user
-
+    # -- internals (called with self._cond held) ------------------------------------------
     def _queue_update(self, payload: JSONDict) -> int:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, **payload})
         self._cond.notify_all()
         return update_id
 
-    def _chat(self, chat_id: int) -> JSONDict:
-        default: JSONDict = {"id": chat_id, "type": "private", "first_name": "User"}
-        if chat_id < 0:
-            kind = "supergroup" if str(chat_id).startswith("-100") else "group"
-            default = {"id": chat_id, "type": kind, "title": "Chat"}
-        return self._chats.setdefault(chat_id, default)
+    def _message(self, chat_id: int, message_id: int) -> JSONDict:
+        if (chat_id, message_id) not in self._messages:
+            raise ValueError(f"there is no message {message_id} in chat {chat_id}")
+        return self._messages[(chat_id, message_id)]
 
-    def _new_message(self, chat_id: int, sender: JSONDict, text: str,
-                     entities: list[JSONDict], reply_to: JSONDict | None) -> JSONDict:  # fmt: skip
-        message: JSONDict = {"message_id": next(self._message_ids[chat_id]), "from": sender,
-                             "chat": self._chat(chat_id), "date": int(time.time()), "text": text}  # fmt: skip
+    def _new_message(
+        self, chat_id: int, sender: JSONDict, text: str, entities: list[JSONDict], reply_to: Any
+    ) -> JSONDict:
+        chat: JSONDict = {"id": chat_id, "type": "private", "first_name": "User"}
+        if chat_id < 0:  # -100… ids are supergroups
+            kind = "supergroup" if chat_id < -(10**12) else "group"
+            chat = {"id": chat_id, "type": kind, "title": "Chat"}
+        message: JSONDict = {
+            "message_id": next(self._message_ids[chat_id]),
+            "from": sender,
+            "chat": self._chats.setdefault(chat_id, chat),
+            "date": int(time.time()),
+            "text": text,
+        }
         if entities:
             message["entities"] = entities
         if reply_to is not None:
-            message["reply_to_message"] = {k: v for k, v in reply_to.items()
-                                           if k != "reply_to_message"}  # fmt: skip
+            message["reply_to_message"] = {
+                k: v for k, v in reply_to.items() if k != "reply_to_message"
+            }
         self._messages[(chat_id, message["message_id"])] = message
         return copy.deepcopy(message)
 
@@ -474,30 +470,28 @@ class BotApiServer:
 
     def _timeout_report(self, chat_id: int, count: int, timeout: float) -> str:
         got = [m["text"] for m in self._sent_to(chat_id)]
-        others = {m["chat_id"]: m["text"] for m in self._sent if m["chat_id"] != chat_id}
-        return (f"expected >= {count} message(s) to chat {chat_id} within {timeout}s, got "
-                f"{len(got)}: {got!r}; last messages to other chats: {others!r}; "
-                f"last requests: {self._requests[-10:]!r}")  # fmt: skip
+        others = [(m["chat_id"], m["text"]) for m in self._sent if m["chat_id"] != chat_id]
+        return (
+            f"expected >= {count} message(s) to chat {chat_id} within {timeout}s, got "
+            f"{len(got)}: {got!r}; to other chats: {others[-5:]!r}; "
+            f"last requests: {self._requests[-10:]!r}"
+        )
 
     def _check_flood(self, name: str, params: JSONDict) -> None:
-        forced = self._forced_429.get(name)
-        if forced:
-            retry = forced.popleft()
+        if self._forced_429[name]:
+            retry = self._forced_429[name].popleft()
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
-        per_second, per_chat = self._limits
-        if name not in RATE_LIMITED_METHODS or (per_second is None and per_chat is None):
+        if name not in RATE_LIMITED_METHODS or self._limits == (None, None):
             return
-        now = time.monotonic()
-        windows = [(self._window, per_second)]
-        if "chat_id" in params:
-            windows.append((self._chat_windows[_int(params, "chat_id")], per_chat))
-        for window, limit in windows:
+        now, keys = time.monotonic(), (None, _int(params, "chat_id"))
+        for key, limit in zip(keys, self._limits, strict=True):
+            window = self._windows[key]
             while window and now - window[0] >= 1.0:
                 window.popleft()
             if limit is not None and len(window) >= limit:
                 raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
-        for window, _ in windows:
-            window.append(now)
+        for key in keys:
+            self._windows[key].append(now)
 
     def _target_chat(self, params: JSONDict) -> int:
         chat_id = _int(params, "chat_id")
@@ -507,7 +501,7 @@ class BotApiServer:
 
     def _format(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
         text = str(params.get("text") or "")
-        if str(params.get("parse_mode") or "").lower() == "html":
+        if str(params.get("parse_mode")).lower() == "html":
             plain, entities = parse_html(text)
         else:
             plain, entities = text, list(_json(params.get("entities")) or [])
@@ -517,126 +511,136 @@ class BotApiServer:
             raise ApiError(400, "Bad Request: message is too long")
         return plain, entities
 
-    def _get_updates(self, params: JSONDict) -> list[JSONDict]:
-        if self._webhook:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")  # fmt: skip
-        offset = _int(params, "offset", 0)
-        if offset < 0:
-            self._updates = self._updates[offset:]
-        elif offset:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        timeout = float(params.get("timeout") or 0)
-        self._cond.wait_for(lambda: bool(self._updates) or self._stopping, timeout)
-        return copy.deepcopy(self._updates[: max(1, min(100, _int(params, "limit", 100)))])
+    def _scope_key(self, params: JSONDict) -> tuple[str, str]:
+        scope = _json(params.get("scope")) or {"type": "default"}
+        key = ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
+        return key, str(params.get("language_code") or "")
 
-    def _set_webhook(self, params: JSONDict) -> bool:
+    # -- Bot API methods ------------------------------------------------------------------
+    def _api_get_me(self, params: JSONDict) -> JSONDict:
+        return self.bot_user
+
+    def _api_close(self, params: JSONDict) -> bool:
+        return True
+
+    _api_log_out = _api_close
+
+    def _api_set_webhook(self, params: JSONDict) -> bool:
         self._webhook = dict(params) if params.get("url") else None
         return True
 
-    def _delete_webhook(self, params: JSONDict) -> bool:
+    def _api_delete_webhook(self, params: JSONDict) -> bool:
         self._webhook = None
         if _truthy(params.get("drop_pending_updates")):
             self._updates.clear()
         return True
 
-    def _webhook_info(self, params: JSONDict) -> JSONDict:
-        url = (self._webhook or {}).get("url", "")
-        return {"url": url, "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}  # fmt: skip
+    def _api_get_updates(self, params: JSONDict) -> list[JSONDict]:
+        offset = _int(params, "offset", 0)
+        if offset < 0:  # keep only the last -offset updates
+            self._updates = self._updates[offset:]
+        elif offset:  # confirms (drops) all updates below offset
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout") or 0)
+        self._cond.wait_for(lambda: bool(self._updates) or self._stopping, timeout)
+        return copy.deepcopy(self._updates[: max(1, min(100, _int(params, "limit", 100)))])
 
-    def _send_message(self, params: JSONDict) -> JSONDict:
+    def _api_send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._target_chat(params)
         plain, entities = self._format(params)
         reply = _json(params.get("reply_parameters")) or {}
         reply_id = reply.get("message_id", params.get("reply_to_message_id"))
         reply_to = self._messages.get((chat_id, int(reply_id))) if reply_id else None
-        lenient = reply.get("allow_sending_without_reply", params.get("allow_sending_without_reply"))
-        if reply_id and reply_to is None and not _truthy(lenient):
+        if reply_id and reply_to is None and not _truthy(reply.get("allow_sending_without_reply")):
             raise ApiError(400, "Bad Request: message to be replied not found")
         message = self._new_message(chat_id, self.bot_user, plain, entities, reply_to)
         markup = _json(params.get("reply_markup"))
-        if isinstance(markup, dict) and "inline_keyboard" in markup:
-            message["reply_markup"] = self._messages[(chat_id, message["message_id"])][
-                "reply_markup"] = markup  # fmt: skip
-        self._sent.append({
-            "chat_id": chat_id, "text": str(params.get("text")), "plain_text": plain,
-            "parse_mode": params.get("parse_mode"), "reply_markup": markup,
-            "message_id": message["message_id"], "reply_to_message_id": int(reply_id) if reply_id else None,
-        })  # fmt: skip
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only these are echoed
+            message["reply_markup"] = markup
+            self._messages[(chat_id, message["message_id"])]["reply_markup"] = markup
+        self._sent.append(
+            {
+                "chat_id": chat_id,
+                "text": params.get("text"),  # as sent, markup included
+                "plain_text": plain,  # as shown to the user
+                "parse_mode": params.get("parse_mode"),
+                "reply_markup": markup,
+                "message_id": message["message_id"],
+                "reply_to_message_id": int(reply_id) if reply_id else None,
+            }
+        )
         self._cond.notify_all()
         return message
 
-    def _edit_message_text(self, params: JSONDict) -> JSONDict | bool:
+    def _api_edit_message_text(self, params: JSONDict) -> JSONDict | bool:
         if params.get("inline_message_id"):
             return True
         chat_id, message_id = _int(params, "chat_id"), _int(params, "message_id")
         message = self._messages.get((chat_id, message_id))
-        if message is None:
+        if message is None or message["from"] != self.bot_user:
             raise ApiError(400, "Bad Request: message to edit not found")
-        if message["from"]["id"] != self.bot_user["id"]:
-            raise ApiError(400, "Bad Request: message can't be edited")
         plain, entities = self._format(params)
-        markup = _json(params.get("reply_markup"))
-        new = {"text": plain, "entities": entities, "reply_markup": markup}
+        new = {
+            "text": plain,
+            "entities": entities,
+            "reply_markup": _json(params.get("reply_markup")),
+        }
         if all(message.get(key) == (value or None) for key, value in new.items()):
-            raise ApiError(400, "Bad Request: message is not modified: specified new message "
-                                "content and reply markup are exactly the same as a current "
-                                "content and reply markup of the message")  # fmt: skip
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
         for key, value in new.items():
             message.pop(key, None)
-            if value:
-                message[key] = value
+            message.update({key: value} if value else {})
         message["edit_date"] = int(time.time())
-        change = {"text": str(params.get("text")), "plain_text": plain, "reply_markup": markup,
-                  "parse_mode": params.get("parse_mode")}  # fmt: skip
-        for record in self._sent:
-            if (record["chat_id"], record["message_id"]) == (chat_id, message_id):
+        change = {
+            "text": params.get("text"),
+            "plain_text": plain,
+            "parse_mode": params.get("parse_mode"),
+            "reply_markup": new["reply_markup"],
+        }
+        for record in self._sent_to(chat_id):
+            if record["message_id"] == message_id:
                 record.update(change)
         self._edits.append({"chat_id": chat_id, "message_id": message_id, **change})
         self._cond.notify_all()
         return copy.deepcopy(message)
 
-    def _send_chat_action(self, params: JSONDict) -> bool:
-        chat_id = self._target_chat(params)
-        if params.get("action") not in CHAT_ACTIONS:
-            raise ApiError(400, "Bad Request: wrong parameter action in request")
-        self._actions.append({"chat_id": chat_id, "action": params["action"]})
+    def _api_send_chat_action(self, params: JSONDict) -> bool:
+        self._actions.append({"chat_id": self._target_chat(params), "action": params.get("action")})
         return True
 
-    def _answer_callback(self, params: JSONDict) -> bool:
-        self._answers.append({"callback_query_id": str(params.get("callback_query_id")),
-                              "text": params.get("text"),
-                              "show_alert": _truthy(params.get("show_alert"))})  # fmt: skip
+    def _api_answer_callback_query(self, params: JSONDict) -> bool:
+        answer = {"callback_query_id": params.get("callback_query_id"), "text": params.get("text")}
+        self._answers.append({**answer, "show_alert": _truthy(params.get("show_alert"))})
         return True
 
-    @staticmethod
-    def _scope_key(params: JSONDict) -> tuple[str, str]:
-        scope = _json(params.get("scope")) or {"type": "default"}
-        key = ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
-        return key, str(params.get("language_code") or "")
-
-    def _set_commands(self, params: JSONDict) -> bool:
+    def _api_set_my_commands(self, params: JSONDict) -> bool:
         commands = _json(params.get("commands"))
-        if not isinstance(commands, list):
-            raise ApiError(400, "Bad Request: commands is empty")
-        for command in commands:
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command", ""))):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
-                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        if not isinstance(commands, list) or not all(
+            re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command"))) and c.get("description")
+            for c in commands
+        ):
+            raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
         self._commands[self._scope_key(params)] = commands
         return True
 
-    def _get_commands(self, params: JSONDict) -> list[JSONDict]:
+    def _api_get_my_commands(self, params: JSONDict) -> list[JSONDict]:
         return copy.deepcopy(self._commands.get(self._scope_key(params), []))
 
-    def _delete_commands(self, params: JSONDict) -> bool:
+    def _api_delete_my_commands(self, params: JSONDict) -> bool:
         self._commands.pop(self._scope_key(params), None)
         return True
 
 
-# --------------------------------------------------------------------------- HTTP plumbing
+def _user(user_id: int, first_name: str, username: str | None = None) -> JSONDict:
+    user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
+    return {**user, "username": username} if username else user
+
+
+# ------------------------------------------------------------------------------ HTTP plumbing
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     api: BotApiServer
@@ -647,21 +651,19 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "FakeBotAPI/1.0"
     _PATH = re.compile(r"/bot([^/]*)/([A-Za-z]+)/?")
 
-    def do_GET(self) -> None:  # noqa: N802 - name fixed by BaseHTTPRequestHandler
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         match = self._PATH.fullmatch(parts.path)
-        if match is None:
-            status, body = 404, json.dumps(ApiError(404, "Not Found").envelope()).encode()
+        status, body = 404, json.dumps(ApiError(404, "Not Found").envelope()).encode()
+        try:
+            params: JSONDict = dict(parse_qsl(parts.query, keep_blank_values=True))
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            params.update(parse_body(self.headers.get("Content-Type", ""), raw))
+        except (ValueError, UnicodeDecodeError):
+            error = ApiError(400, "Bad Request: can't parse request body").envelope()
+            status, body = 400, json.dumps(error).encode()
         else:
-            try:
-                params: JSONDict = dict(parse_qsl(parts.query, keep_blank_values=True))
-                length = int(self.headers.get("Content-Length") or 0)
-                params.update(parse_body(self.headers.get("Content-Type", ""),
-                                         self.rfile.read(length)))  # fmt: skip
-            except (ValueError, UnicodeDecodeError):
-                error = ApiError(400, "Bad Request: can't parse request body")
-                status, body = 400, json.dumps(error.envelope()).encode()
-            else:
+            if match is not None:
                 status, body = self.server.api.handle(match[1], match[2], params)
         try:
             self.send_response(status)
@@ -669,10 +671,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-        except OSError:  # the client gave up (e.g. a cancelled long poll)
+        except OSError:  # the client went away, e.g. a cancelled long poll
             pass
 
     do_POST = do_GET
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - inherited name
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""

@@ -1,0 +1,94 @@
+"""Answer quality with the real model, measured through `parley ask --json`."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.settings import Settings
+from tests.conftest import SEED_ARTICLE
+
+EVAL_SET = Path(__file__).parent / "eval" / "seed_questions.json"
+pytestmark = pytest.mark.model
+
+
+def ask_json(
+    questions: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> list[dict[str, Any]]:
+    """Run `parley ask --json` with the questions on standard input, one per line."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(questions) + "\n"))
+    assert main(["ask", "--json"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_evaluation_set_is_answered_correctly(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evaluation = json.loads(EVAL_SET.read_text())
+    covered, uncovered = evaluation["covered"], evaluation["uncovered"]
+    assert len(covered) >= 20 and len(uncovered) >= 3
+
+    answers = ask_json([item["question"] for item in covered] + uncovered, monkeypatch, capsys)
+
+    assert [answer["question"] for answer in answers] == [
+        i["question"] for i in covered
+    ] + uncovered
+    correct = [
+        answer
+        for item, answer in zip(covered, answers, strict=False)
+        if answer["sources"] and any(e.lower() in answer["answer"].lower() for e in item["expect"])
+    ]
+    misses = [a["question"] for a in answers[: len(covered)] if a not in correct]
+    assert len(correct) / len(covered) >= 0.9, f"missed: {misses}"
+    for answer in answers[len(covered) :]:
+        assert answer["sources"] == [], answer
+        assert "couldn't find" in answer["answer"]
+
+
+def test_russian_delegation_answer_is_short_quoted_and_cited(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [answer] = ask_json(["Who leads the Russian delegation?"], monkeypatch, capsys)
+
+    assert "Vladimir Medinsky" in answer["answer"]
+    assert "Alexander Fomin" in answer["answer"]
+    assert "U.S. delegation includes" not in answer["answer"]
+    assert len(answer["answer"]) < 500
+    [source] = answer["sources"]
+    assert source["title"] == "Trump and Putin to Skip First Ukraine Peace Talks in Istanbul"
+    assert source["source"] == "Reuters"
+    assert source["date"] == "2025-05-15"
+    assert source["url"] == str(SEED_ARTICLE.resolve())
+    assert "Medinsky" in source["passage"]
+    assert source["score"] > 0
+    quote = answer["answer"].split("\n")[0].strip("“”")
+    assert quote in SEED_ARTICLE.read_text()  # verbatim
+
+
+def test_questions_as_arguments_get_readable_answers(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "Who leads the Russian delegation?", "What is the weather in Paris?"]) == 0
+
+    output = capsys.readouterr().out
+    assert "Medinsky" in output
+    assert (
+        "— Trump and Putin to Skip First Ukraine Peace Talks in Istanbul, Reuters, 2025-05-15"
+        in output
+    )
+    assert "couldn't find that" in output
+
+
+def test_run_seeds_an_empty_database_and_answers_the_example(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run"]) == 0
+
+    output = capsys.readouterr().out
+    assert "Medinsky" in output
+    assert "Reuters" in output

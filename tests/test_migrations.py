@@ -1,0 +1,85 @@
+"""Schema migrations on empty and existing databases."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, inspect, text
+
+from knowledge.terms import index_terms
+from storage.db import create_database_engine, current_revision, session_factory, upgrade_database
+from storage.fulltext import SqliteFullTextIndex
+
+PASSAGE_TEXT = "The delegation was led by Medinsky."
+
+
+def insert_article(connection: Connection, *, passage_id: int) -> None:
+    """One source, article and passage, written with plain SQL as an older Parley would."""
+    connection.execute(
+        text(
+            "INSERT INTO sources (id, name, kind, active, created_at) "
+            "VALUES (1, 'Reuters', 'file', 1, '2025-05-15')"
+        )
+    )
+    connection.execute(
+        text(
+            "INSERT INTO articles (id, source_id, url, title, text, content_hash, ingested_at) "
+            "VALUES (1, 1, '/a.txt', 'Talks', :body, 'h', '2025-05-15')"
+        ),
+        {"body": PASSAGE_TEXT},
+    )
+    connection.execute(
+        text("INSERT INTO passages (id, article_id, position, text) VALUES (:id, 1, 0, :body)"),
+        {"id": passage_id, "body": PASSAGE_TEXT},
+    )
+
+
+def test_upgrading_an_empty_database_creates_every_table(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+
+    upgrade_database(engine)
+
+    assert current_revision(engine) == "0002"
+    tables = set(inspect(engine).get_table_names())
+    assert {"sources", "articles", "passages", "passage_vectors", "passage_terms"} <= tables
+    upgrade_database(engine)  # a second run has nothing to do and does no harm
+    assert current_revision(engine) == "0002"
+
+
+def test_upgrading_from_the_previous_revision_keeps_and_indexes_passages(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    upgrade_database(engine, "0001")
+    with engine.begin() as connection:
+        insert_article(connection, passage_id=7)
+
+    upgrade_database(engine)
+
+    with session_factory(engine)() as session:
+        hits = SqliteFullTextIndex().search(session, index_terms("leads delegation").split(), 5)
+        assert [passage_id for passage_id, _ in hits] == [7]
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+
+
+def test_deleting_an_article_removes_its_passages_vectors_and_terms(database_url: str) -> None:
+    engine = create_database_engine(database_url)
+    upgrade_database(engine)
+    with engine.begin() as connection:
+        insert_article(connection, passage_id=1)
+        connection.execute(
+            text(
+                "INSERT INTO passage_vectors (passage_id, model, dimension, text_hash, vector) "
+                "VALUES (1, 'm', 1, 'h', x'00000000')"
+            )
+        )
+        connection.execute(text("INSERT INTO passage_terms (rowid, terms) VALUES (1, 'x')"))
+
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM articles WHERE id = 1"))
+
+    with engine.connect() as connection:
+        for table in ("passages", "passage_vectors", "passage_terms"):
+            assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
