@@ -24,9 +24,17 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+EXAMPLE := Who leads the Russian delegation?
+HAS_TOKEN := from bot.settings import Settings; raise SystemExit(not Settings().telegram_bot_token)
+
 run: install
 	$(BIN)/parley db upgrade
-	$(BIN)/parley run
+	@if $(BIN)/python -c '$(HAS_TOKEN)'; then \
+		$(BIN)/parley run; \
+	else \
+		echo "TELEGRAM_BOT_TOKEN is not set, so the bot is not started; the example question instead:"; \
+		$(BIN)/parley ask "$(EXAMPLE)"; \
+	fi
 
 test: install-dev
 	$(BIN)/python -m pytest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -15,14 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.services import ModelMismatchError, Services, build_services
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from knowledge import ingest
 from knowledge.answering import Answer, citation_line
 from knowledge.embedding import EmbeddingError
 from storage import archive
 from storage.db import create_database_engine, current_revision, upgrade_database
 
-EXAMPLE_QUESTION = "Who leads the Russian delegation?"
 PROGRESS_THRESHOLD = 200  # passages; shorter runs finish before a bar would help
 
 log = logging.getLogger("parley")
@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
-    except (CommandError, ModelMismatchError, EmbeddingError) as error:
+    except (CommandError, ModelMismatchError, EmbeddingError, SettingsError) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reindex", help="re-embed every passage with the configured model"
     ).set_defaults(handler=run_reindex)
-    commands.add_parser("run", help="start Parley").set_defaults(handler=run_main)
+    commands.add_parser("run", help="start the Telegram bot").set_defaults(handler=run_main)
     return parser
 
 
@@ -238,10 +238,14 @@ def run_reindex(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_main(_args: argparse.Namespace, settings: Settings) -> int:
-    """`parley run`: prepare the archive and answer the example question."""
+    """`parley run`: migrate, seed an empty archive, and run the bot until SIGTERM."""
+    from bot.app import build_application, serve  # Telegram is loaded only to run the bot
+
+    settings.bot_token()  # a missing or malformed token fails before the model loads
     with services_for(settings) as services:
         services.seed_if_empty()
-        print(_render_answer(services.answerer.ask(EXAMPLE_QUESTION), as_json=False))
+        application = build_application(settings, services)
+        asyncio.run(serve(application, settings))
     return 0
 
 

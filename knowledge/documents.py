@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import trafilatura
 
@@ -37,6 +38,7 @@ class Document:
     published_at: datetime | None
     source: str
     paragraphs: list[str]
+    source_kind: str = "file"
 
     @property
     def text(self) -> str:
@@ -163,6 +165,22 @@ def _iso_date(value: object) -> datetime | None:
         return datetime.fromisoformat(value[:10])
     except ValueError:
         return find_date(value)
+
+
+def read_web_page(content: bytes, *, url: str) -> Document:
+    """An article fetched from the web; its source is the site's name, or else its host."""
+    parsed = parse_html(content, location=url)
+    host = urlsplit(url).hostname or url
+    if not parsed.paragraphs:
+        raise DocumentError(url, "no article text found in the page")
+    return Document(
+        url=url,
+        title=parsed.title or host,
+        published_at=parsed.published_at,
+        source=parsed.source or host.removeprefix("www."),
+        paragraphs=parsed.paragraphs,
+        source_kind="web",
+    )
 
 
 def _title_from_name(path: Path) -> str:

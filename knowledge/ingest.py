@@ -77,14 +77,12 @@ class Ingestor:
         fulltext: FullTextIndex,
         vectors: VectorIndex,
         max_bytes: int,
-        source_kind: str = "file",
     ) -> None:
         self._sessions = sessions
         self._embedder = embedder
         self._fulltext = fulltext
         self._vectors = vectors
         self._max_bytes = max_bytes
-        self._source_kind = source_kind
 
     def plan(self, document: Document) -> ArticlePlan:
         """Cut a document into passages sized for the model."""
@@ -144,7 +142,7 @@ class Ingestor:
             # Checked again inside the transaction: the batch itself may repeat an article.
             if archive.find_duplicate(session, url=document.url, content_hash=plan.content_hash):
                 return False
-            source = archive.source_named(session, name=document.source, kind=self._source_kind)
+            source = archive.source_named(session, name=document.source, kind=document.source_kind)
             _, ids = archive.add_article(
                 session,
                 source=source,

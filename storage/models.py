@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -84,3 +84,17 @@ class PassageVector(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
     passage: Mapped[Passage] = relationship(back_populates="vector")
+
+
+class Subscription(Base):
+    """A chat that receives digests; kept when it unsubscribes or blocks the bot."""
+
+    __tablename__ = "subscriptions"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_type: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(String(300), default=None)
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+    subscribed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(20), default=None)

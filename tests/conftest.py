@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,8 @@ import pytest
 from bot.services import Services, build_services
 from bot.settings import Settings
 from knowledge.embedding import Embedder, load_embedder
+from tests.support.bot_api_server import BotApiServer
+from tests.support.bot_harness import ADMIN, TOKEN, RunningBot, start_running_bot
 from tests.support.fake_embedder import FakeEmbedder
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -55,3 +57,32 @@ def real_services(settings: Settings, real_embedder: Embedder) -> Iterator[Servi
     built = build_services(settings, embedder=real_embedder)
     yield built
     built.close()
+
+
+@pytest.fixture
+def bot_api() -> Iterator[BotApiServer]:
+    """A local Bot API server on 127.0.0.1."""
+    with BotApiServer(token=TOKEN, bot_username="parley_bot") as server:
+        yield server
+
+
+@pytest.fixture
+def bot_settings(
+    settings: Settings, bot_api: BotApiServer, monkeypatch: pytest.MonkeyPatch
+) -> Settings:
+    """Production settings with only the Bot API address pointed at the local server."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", bot_api.url)
+    monkeypatch.setenv("ADMIN_IDS", str(ADMIN))
+    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def running_bot(
+    bot_api: BotApiServer, bot_settings: Settings, real_embedder: Embedder
+) -> AsyncIterator[RunningBot]:
+    """The real bot, seeded, polling the local server."""
+    running = await start_running_bot(bot_api, bot_settings, real_embedder)
+    yield running
+    await running.stop()

@@ -84,10 +84,11 @@ def test_questions_as_arguments_get_readable_answers(
     assert "couldn't find that" in output
 
 
-def test_run_seeds_an_empty_database_and_answers_the_example(
+def test_an_empty_database_is_seeded_on_first_use(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["run"]) == 0
+    assert main(["db", "upgrade"]) == 0
+    assert main(["ask", "Who leads the Russian delegation?"]) == 0
 
     output = capsys.readouterr().out
     assert "Medinsky" in output

@@ -1,0 +1,133 @@
+"""Building and running the Telegram application: the same for production and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters
+
+from bot import errors
+from bot.context import SERVICES_KEY, BotServices
+from bot.delivery import DeliveryRateLimiter
+from bot.handlers import admin, info, questions, subscriptions
+from bot.services import Services
+from bot.settings import Settings
+from knowledge.fetching import Fetcher
+
+log = logging.getLogger(__name__)
+
+USER_COMMANDS = [
+    BotCommand("ask", "Ask a question about the talks"),
+    BotCommand("latest", "The most recent articles"),
+    BotCommand("sources", "Where the articles come from"),
+    BotCommand("subscribe", "Get a digest when new articles arrive"),
+    BotCommand("unsubscribe", "Stop the digests"),
+    BotCommand("help", "What Parley can do"),
+    BotCommand("start", "About Parley"),
+]
+ADMIN_COMMANDS = [
+    BotCommand("addsource", "Add a news source (admins)"),
+    BotCommand("removesource", "Stop following a source (admins)"),
+    BotCommand("ingest", "Add one article by its URL (admins)"),
+]
+
+
+def build_application(settings: Settings, services: Services) -> Application:  # type: ignore[type-arg]
+    """The Telegram application with every handler, talking to the configured Bot API."""
+    application = (
+        ApplicationBuilder()
+        .token(settings.bot_token())
+        .base_url(settings.bot_api_url())
+        .base_file_url(settings.bot_file_url())
+        .concurrent_updates(True)
+        .rate_limiter(DeliveryRateLimiter())
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = BotServices(
+        core=services,
+        fetcher=Fetcher(
+            timeout=settings.fetch_timeout_seconds,
+            max_bytes=settings.max_article_bytes,
+            allow_private=settings.allow_private_sources,
+        ),
+        admin_ids=settings.admin_ids,
+    )
+    _add_handlers(application)
+    application.add_error_handler(errors.handle_error)
+    return application
+
+
+def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+    commands = {
+        "start": info.start,
+        "help": info.help_command,
+        "ask": questions.ask,
+        "subscribe": subscriptions.subscribe,
+        "unsubscribe": subscriptions.unsubscribe,
+        "sources": info.list_sources,
+        "latest": info.latest,
+        "addsource": admin.add_source,
+        "removesource": admin.remove_source,
+        "ingest": admin.ingest,
+    }
+    for name, callback in commands.items():
+        application.add_handler(CommandHandler(name, callback))
+    text = filters.TEXT & ~filters.COMMAND
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & text, questions.answer_message)
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & text & questions.AddressedToBot(), questions.answer_message
+        )
+    )
+    application.add_handler(MessageHandler(filters.COMMAND, info.unknown_command))
+
+
+async def register_commands(application: Application, admin_ids: frozenset[int]) -> None:  # type: ignore[type-arg]
+    """Show the command menu: user commands for all, admin commands in admins' own chats."""
+    await application.bot.set_my_commands(USER_COMMANDS)
+    for admin_id in sorted(admin_ids):
+        try:
+            await application.bot.set_my_commands(
+                USER_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id)
+            )
+        except TelegramError as error:  # the admin has not opened a chat with the bot yet
+            log.info("No admin command menu for %s: %s", admin_id, error)
+
+
+async def start_bot(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Initialise, register commands and start long polling."""
+    await application.initialize()
+    await register_commands(application, settings.admin_ids)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+    log.info("Parley is running as @%s", application.bot.username)
+
+
+async def stop_bot(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop polling and shut down cleanly."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+
+
+async def serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Run until SIGTERM or SIGINT, then stop cleanly."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    await start_bot(application, settings)
+    try:
+        await stopping.wait()
+    finally:
+        log.info("Stopping Parley")
+        await stop_bot(application)

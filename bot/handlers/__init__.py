@@ -1,0 +1,1 @@
+"""Telegram handlers, grouped by what users do."""

@@ -1,0 +1,180 @@
+"""Every reply Parley sends, as Telegram HTML messages (escaped and split by rendering)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import PurePath
+
+from bot.rendering import Block, Line, bold, code, italic, link, plain, quote, split_messages
+from knowledge.answering import NOT_COVERED, Answer, Citation
+from knowledge.ingest import ArticlePlan
+from storage.sources import ArticleSummary, SourceSummary
+from storage.subscriptions import Change
+
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side; please try again in a moment."
+EXAMPLE_QUESTIONS = (
+    "Who leads the Russian delegation?",
+    "Where are the peace talks being held?",
+    "What ceasefire has Trump pushed for?",
+)
+USER_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("/ask <question>", "answer a question (or just write it to me)"),
+    ("/latest", "the most recent articles"),
+    ("/sources", "where the articles come from"),
+    ("/subscribe", "get a digest in this chat when new articles arrive"),
+    ("/unsubscribe", "stop the digests"),
+    ("/help", "this list"),
+)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("/addsource <url>", "follow a news feed or site"),
+    ("/removesource <id>", "stop following a source"),
+    ("/ingest <url>", "add one article"),
+)
+
+
+def _messages(*lines: Line | Block) -> list[str]:
+    return split_messages(lines)
+
+
+def answer(reply: Answer) -> list[str]:
+    """A quoted answer with its source, or a plain "not covered"."""
+    if reply.quote is None or not reply.sources:
+        return _messages(plain(NOT_COVERED))
+    return _messages(quote(reply.quote), citation(reply.sources[0]))
+
+
+def citation(source: Citation) -> Line:
+    """ "— Title, Source, date" with the title linking to the article when it is on the web."""
+    details = ", ".join(part for part in (source.source, source.date) if part)
+    line: list[Block] = [plain("— "), _titled_link(source.title, source.url)]
+    if details:
+        line.append(plain(f", {details}"))
+    return line
+
+
+def _titled_link(title: str, url: str) -> Block:
+    if url.startswith(("http://", "https://")):
+        return link(title, url)
+    return italic(f"{title} ({PurePath(url).name})")
+
+
+def ask_hint() -> list[str]:
+    """How to ask."""
+    return _messages(
+        plain("Ask me about the talks, for example: "),
+        code(f"/ask {EXAMPLE_QUESTIONS[0]}"),
+    )
+
+
+def welcome() -> list[str]:
+    """What Parley does, example questions, how to subscribe."""
+    return _messages(
+        [bold("Parley"), plain(" follows the Russia–Ukraine peace talks in the news.")],
+        plain(
+            "Ask me anything about them in plain words: I answer with the sentence from the "
+            "articles that says it, and where it comes from."
+        ),
+        plain(""),
+        plain("Try:"),
+        *[plain(f"• {example}") for example in EXAMPLE_QUESTIONS],
+        plain(""),
+        [plain("Send "), code("/subscribe"), plain(" to get a digest when new articles arrive.")],
+        [plain("All commands: "), code("/help")],
+    )
+
+
+def help_text(is_admin: bool) -> list[str]:
+    """The commands this user can use."""
+    lines: list[Line | Block] = [bold("Commands")]
+    lines += [[code(command), plain(f" — {meaning}")] for command, meaning in USER_COMMANDS]
+    if is_admin:
+        lines += [plain(""), bold("Admin commands")]
+        lines += [[code(command), plain(f" — {meaning}")] for command, meaning in ADMIN_COMMANDS]
+    lines += [plain(""), plain("In groups, mention me or reply to me to ask a question.")]
+    return split_messages(lines)
+
+
+def subscribed(change: Change) -> list[str]:
+    """Confirm /subscribe."""
+    if change is Change.ALREADY:
+        return _messages(plain("This chat is already subscribed; nothing changed."))
+    return _messages(plain("Subscribed: this chat gets a digest whenever new articles arrive."))
+
+
+def unsubscribed(change: Change) -> list[str]:
+    """Confirm /unsubscribe."""
+    if change is Change.ALREADY:
+        return _messages(plain("This chat is not subscribed; nothing changed."))
+    return _messages(plain("Unsubscribed: no more digests here. /subscribe brings them back."))
+
+
+def source_list(sources: Sequence[SourceSummary]) -> list[str]:
+    """The active sources."""
+    if not sources:
+        return _messages(plain("No sources yet."))
+    lines: list[Line | Block] = [bold("Sources")]
+    for source in sources:
+        name = link(source.name, source.url) if source.url else plain(source.name)
+        count = f"{source.articles} article{'s' if source.articles != 1 else ''}"
+        lines.append([plain(f"#{source.id} "), name, plain(f" — {count}")])
+    return split_messages(lines)
+
+
+def article_list(articles: Sequence[ArticleSummary]) -> list[str]:
+    """The most recent articles with links."""
+    if not articles:
+        return _messages(plain("The archive has no articles yet."))
+    lines: list[Line | Block] = [bold("Latest articles")]
+    for article in articles:
+        details = ", ".join(filter(None, (article.source, _date(article.published_at))))
+        lines.append(
+            [plain("• "), _titled_link(article.title, article.url), plain(f" — {details}")]
+        )
+    return split_messages(lines)
+
+
+def _date(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+def unknown_command(command: str) -> list[str]:
+    """A hint for a command Parley does not know."""
+    return _messages(
+        [plain(f"I don't know {command}. "), code("/help"), plain(" lists what I can do.")]
+    )
+
+
+def admins_only() -> list[str]:
+    """The polite refusal for non-admins."""
+    return _messages(plain("Sorry, only Parley's admins can manage sources."))
+
+
+def problem(reason: str) -> list[str]:
+    """One sentence saying why a request could not be done."""
+    return _messages(plain(reason))
+
+
+def source_added(source_id: int, url: str) -> list[str]:
+    """Confirm /addsource."""
+    return _messages([plain(f"Added source #{source_id}: "), link(url, url)])
+
+
+def source_removed(source_id: int, name: str) -> list[str]:
+    """Confirm /removesource."""
+    return _messages(
+        plain(f"Removed source #{source_id} ({name}). Its articles stay in the archive.")
+    )
+
+
+def page_ingested(plan: ArticlePlan, *, stored: bool) -> list[str]:
+    """Confirm /ingest."""
+    document = plan.document
+    title = _titled_link(document.title, document.url)
+    if not stored:
+        return _messages([plain("Already in the archive: "), title])
+    count = len(plan.passages)
+    return _messages(
+        [plain("Added "), title],
+        plain(f"{document.source}, {_date(document.published_at) or 'undated'}; {count} passages."),
+    )

@@ -1,0 +1,171 @@
+"""Talking to Parley through the Bot API protocol: the real application, a local server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.settings import Settings
+from knowledge.embedding import Embedder
+from storage import subscriptions
+from tests.support.bot_api_server import BotApiServer
+from tests.support.bot_harness import ADMIN, USER, RunningBot, start_running_bot
+
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning"),
+]
+GROUP = -100500
+
+
+async def test_start_introduces_parley_and_registers_commands(running_bot: RunningBot) -> None:
+    [reply] = await running_bot.ask(USER, "/start")
+
+    assert (
+        "Parley" in reply and "/subscribe" in reply and "Who leads the Russian delegation?" in reply
+    )
+    registered = {command["command"] for command in running_bot.server.commands}
+    assert {"ask", "subscribe", "unsubscribe", "sources", "latest", "help"} <= registered
+    assert "addsource" not in registered
+    admin_menu = {c["command"] for c in running_bot.server.commands_for(f"chat:{ADMIN}")}
+    assert {"addsource", "removesource", "ingest"} <= admin_menu
+
+
+async def test_a_question_is_answered_with_a_quote_and_its_source(running_bot: RunningBot) -> None:
+    [reply] = await running_bot.ask(USER, "Who leads the Russian delegation?")
+
+    assert "<blockquote>" in reply
+    assert "Vladimir Medinsky" in reply
+    assert "Trump and Putin to Skip First Ukraine Peace Talks in Istanbul" in reply
+    assert "Reuters, 2025-05-15" in reply
+    assert {"chat_id": USER, "action": "typing"} in running_bot.server.chat_actions
+
+
+async def test_uncovered_questions_are_declined_plainly(running_bot: RunningBot) -> None:
+    [reply] = await running_bot.ask(USER, "What is the weather in Paris?")
+
+    assert "couldn't find that" in reply
+    assert "<blockquote>" not in reply
+
+
+async def test_ask_command_and_its_hint(running_bot: RunningBot) -> None:
+    [answer] = await running_bot.ask(USER, "/ask Who is in the U.S. delegation?")
+    [hint] = await running_bot.ask(USER, "/ask")
+
+    assert "Marco Rubio" in answer
+    assert "/ask Who leads the Russian delegation?" in hint
+
+
+async def test_help_lists_admin_commands_only_for_admins(running_bot: RunningBot) -> None:
+    [for_user] = await running_bot.ask(USER, "/help")
+    [for_admin] = await running_bot.ask(ADMIN, "/help")
+
+    assert "/subscribe" in for_user and "/addsource" not in for_user
+    assert "/addsource" in for_admin and "/removesource" in for_admin
+
+
+async def test_unknown_commands_get_a_hint(running_bot: RunningBot) -> None:
+    [reply] = await running_bot.ask(USER, "/frobnicate now")
+
+    assert "I don't know /frobnicate" in reply and "/help" in reply
+
+
+async def test_subscriptions_persist_across_a_restart(
+    running_bot: RunningBot, bot_api: BotApiServer, bot_settings: Settings, real_embedder: Embedder
+) -> None:
+    [first] = await running_bot.ask(USER, "/subscribe")
+    [again] = await running_bot.ask(USER, "/subscribe")
+    await running_bot.stop()
+
+    restarted = await start_running_bot(bot_api, bot_settings, real_embedder)
+    try:
+        with restarted.services.sessions() as session:
+            assert subscriptions.is_subscribed(session, chat_id=USER)
+        [stopped] = await restarted.ask(USER, "/unsubscribe")
+        [stopped_again] = await restarted.ask(USER, "/unsubscribe")
+    finally:
+        await restarted.stop()
+
+    assert first.startswith("Subscribed")
+    assert "already subscribed" in again
+    assert stopped.startswith("Unsubscribed")
+    assert "not subscribed" in stopped_again
+    running_bot.services = restarted.services  # the fixture's teardown stops it harmlessly again
+
+
+async def test_only_admins_add_and_remove_sources(running_bot: RunningBot) -> None:
+    [refused] = await running_bot.ask(USER, "/addsource https://news.example.org/rss")
+    [listed_before] = await running_bot.ask(USER, "/sources")
+    [added] = await running_bot.ask(ADMIN, "/addsource https://news.example.org/rss?utm_source=x")
+    [duplicate] = await running_bot.ask(ADMIN, "/addsource https://news.example.org/rss")
+    [listed] = await running_bot.ask(USER, "/sources")
+    [bad] = await running_bot.ask(ADMIN, "/addsource ftp://news.example.org/rss")
+    source_id = added.split("#")[1].split(":")[0]
+    [not_removed] = await running_bot.ask(USER, f"/removesource {source_id}")
+    [removed] = await running_bot.ask(ADMIN, f"/removesource {source_id}")
+    [listed_after] = await running_bot.ask(USER, "/sources")
+
+    assert "only Parley's admins" in refused and "only Parley's admins" in not_removed
+    assert "news.example.org" not in listed_before
+    assert added.startswith("Added source #") and "utm_source" not in added
+    assert "already source #" in duplicate
+    assert f"#{source_id}" in listed and "news.example.org" in listed
+    assert "Only http and https URLs" in bad
+    assert removed.startswith(f"Removed source #{source_id}")
+    assert "news.example.org" not in listed_after
+
+
+async def test_groups_answer_mentions_and_replies_and_ignore_chatter(
+    running_bot: RunningBot,
+) -> None:
+    server = running_bot.server
+    server.send_user_message(
+        chat_id=GROUP, user_id=USER, text="Anyone seen the news?", chat_type="supergroup"
+    )
+    server.send_user_message(
+        chat_id=GROUP,
+        user_id=USER,
+        text="@parley_bot Who leads the Russian delegation?",
+        chat_type="supergroup",
+    )
+    [answer] = await server.await_messages(GROUP, 1, timeout=20)
+    server.send_user_message(
+        chat_id=GROUP,
+        user_id=USER,
+        text="Who is in the U.S. delegation?",
+        chat_type="supergroup",
+        reply_to_bot_message_id=answer["message_id"],
+    )
+    replies = await server.await_messages(GROUP, 2, timeout=20)
+    await asyncio.sleep(0.5)
+
+    assert "Medinsky" in answer["text"]
+    assert "Rubio" in replies[1]["text"]
+    assert len(running_bot.replies(GROUP)) == 2  # the chatter got nothing
+
+
+async def test_latest_lists_articles_and_long_replies_are_split(
+    running_bot: RunningBot, tmp_path
+) -> None:
+    titles = []
+    for number in range(10):
+        title = f"Dispatch {number}: " + " ".join(["Extraordinarily-prolonged-deliberations"] * 12)
+        titles.append(title)
+        (tmp_path / f"{number}.md").write_text(
+            f"# {title}\n\nDelegates met for round {number} of talks today.\n"
+        )
+    plans, _ = running_bot.services.ingestor.plan_files([str(tmp_path)])
+    running_bot.services.ingestor.store(plans)
+
+    before = len(running_bot.replies(USER))
+    running_bot.server.send_user_message(chat_id=USER, text="/latest")
+    await running_bot.server.await_messages(USER, before + 2, timeout=20)
+    await asyncio.sleep(0.5)
+    messages = running_bot.replies(USER)[before:]
+
+    assert len(messages) >= 2
+    assert all(len(message) <= 4096 for message in messages)
+    joined = "\n".join(messages)
+    for title in titles:
+        assert joined.count(title) == 1
