@@ -11,6 +11,7 @@ from knowledge.embedding import Embedder
 from storage import subscriptions
 from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import ADMIN, USER, RunningBot, start_running_bot
+from tests.support.web_server import WebServer
 
 pytestmark = [
     pytest.mark.model,
@@ -169,3 +170,33 @@ async def test_latest_lists_articles_and_long_replies_are_split(
     joined = "\n".join(messages)
     for title in titles:
         assert joined.count(title) == 1
+
+
+async def test_admin_ingests_a_page_and_questions_are_answered_from_it(
+    running_bot: RunningBot,
+) -> None:
+    page = (
+        "<html><head><title>Prisoner exchange agreed in Geneva</title>"
+        '<meta property="article:published_time" content="2025-06-02T09:00:00Z"></head><body>'
+        "<nav>World | Europe</nav><article><h1>Prisoner exchange agreed in Geneva</h1>"
+        "<p>Negotiators agreed on Monday to exchange 1,000 prisoners of war each, the largest "
+        "swap since the start of the war, officials in Geneva said.</p>"
+        "<p>The exchange will be overseen by the International Committee of the Red Cross.</p>"
+        "</article></body></html>"
+    )
+    with WebServer() as web:
+        web.add("/world/geneva-exchange", page.encode(), content_type="text/html")
+        url = f"{web.url}/world/geneva-exchange?utm_source=telegram"
+        [refused] = await running_bot.ask(USER, f"/ingest {url}")
+        [added] = await running_bot.ask(ADMIN, f"/ingest {url}")
+        [again] = await running_bot.ask(ADMIN, f"/ingest {url}")
+        [missing] = await running_bot.ask(ADMIN, f"/ingest {web.url}/no-such-page")
+
+    [answer] = await running_bot.ask(USER, "Who will oversee the prisoner exchange?")
+
+    assert "only Parley's admins" in refused
+    assert added.startswith("Added") and "Prisoner exchange agreed in Geneva" in added
+    assert "Already in the archive" in again
+    assert "Could not fetch" in missing and "404" in missing
+    assert "International Committee of the Red Cross" in answer
+    assert f'href="{web.url}/world/geneva-exchange"' in answer

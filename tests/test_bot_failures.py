@@ -68,6 +68,15 @@ async def test_a_flood_limit_reply_is_waited_out_and_the_message_still_sent(
     assert running_bot.server.requests.count("sendMessage") >= 2  # refused once, then sent
 
 
+async def test_a_transient_network_failure_is_retried(running_bot: RunningBot) -> None:
+    running_bot.server.fail_next("sendMessage", count=2, status=502)
+
+    [reply] = await running_bot.ask(USER, "/start")
+
+    assert "Parley" in reply
+    assert running_bot.server.requests.count("sendMessage") == 3
+
+
 class GatedEmbedder:
     """The real model, except that embedding one chosen question waits for a signal."""
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from knowledge.fetching import (
-    FetchError,
     Fetcher,
+    FetchError,
     _check_addresses,
     _check_hop,
     _redirect_target,

@@ -24,200 +24,27 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-JSONDict = dict[str, Any]
-MAX_MESSAGE_LENGTH = 4096
+from tests.support.bot_api_protocol import (
+    MAX_MESSAGE_LENGTH,
+    ApiError,
+    JSONDict,
+    MessagesTimeout,
+    int_param,
+    json_param,
+    parse_body,
+    parse_html,
+    truthy,
+    user_entities,
+)
+
+__all__ = ["ApiError", "BotApiServer", "MessagesTimeout", "parse_body", "parse_html"]
+
 RATE_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText"})
-
-
-class ApiError(Exception):
-    """An error reply, raised by method handlers and sent as Telegram's error envelope."""
-
-    def __init__(self, code: int, description: str, parameters: JSONDict | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.parameters = code, description, parameters
-
-    def envelope(self) -> JSONDict:
-        body: JSONDict = {"ok": False, "error_code": self.code, "description": self.description}
-        return {**body, "parameters": self.parameters} if self.parameters else body
-
-
-class MessagesTimeout(AssertionError, TimeoutError):
-    """The bot did not send the awaited messages in time (an assertion and a timeout)."""
-
-
-# ------------------------------------------------------------------------------ Telegram HTML
-_ENTITY_TYPES = {
-    **dict.fromkeys(["b", "strong"], "bold"),
-    **dict.fromkeys(["i", "em"], "italic"),
-    **dict.fromkeys(["u", "ins"], "underline"),
-    **dict.fromkeys(["s", "strike", "del"], "strikethrough"),
-    **dict.fromkeys(["tg-spoiler", "span"], "spoiler"),
-    **{"a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote"},
-}
-_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_REF_RE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([a-zA-Z]+));")
-_TAG_NAME_RE = re.compile(r"<([^\s>]*)")
-_VALUE = r"""(?:"[^"]*"|'[^']*'|[^\s>"']+)"""
-_START_TAG_RE = re.compile(rf"<[^\s>]*((?:\s+[^\s=>]+(?:\s*=\s*{_VALUE})?)*)\s*>")
-_ATTR_RE = re.compile(r"""([^\s=>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+)))?""")
-_END_TAG_RE = re.compile(r"</([^\s>]*)\s*>")
-
-
-def _u16(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram entity offsets."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _decode_ref(match: re.Match[str]) -> str | None:
-    if match[3] is not None:
-        return _NAMED_REFS.get(match[3])
-    code = int(match[1]) if match[1] else int(match[2], 16)
-    return chr(code) if 0 < code < 0x110000 and not 0xD800 <= code < 0xE000 else None
-
-
-def _html_error(reason: str, text: str = "", at: int | None = None) -> ApiError:
-    if at is not None:
-        reason += f" at byte offset {len(text[:at].encode('utf-8', 'surrogatepass'))}"
-    return ApiError(400, f"Bad Request: can't parse entities: {reason}")
-
-
-def _parse_start_tag(text: str, i: int) -> tuple[str, JSONDict, int]:
-    """Parse the start tag at ``text[i]``: (tag, entity draft or {} for none, index after it)."""
-    name = _TAG_NAME_RE.match(text, i)
-    assert name is not None
-    tag, whole = name[1].lower(), _START_TAG_RE.match(text, i)
-    if name.end() >= len(text):
-        raise _html_error("Unclosed start tag", text, i)
-    if tag not in _ENTITY_TYPES:
-        raise _html_error(f'Unsupported start tag "{tag}"', text, i)
-    if whole is None:
-        raise _html_error("Unclosed start tag", text, i)
-    attrs = {
-        m[1].lower(): _REF_RE.sub(lambda r: _decode_ref(r) or r[0], m[2] or m[3] or m[4] or "")
-        for m in _ATTR_RE.finditer(whole[1])
-    }
-    entity: JSONDict = {"type": _ENTITY_TYPES[tag]}
-    cls = attrs.get("class", "")
-    if tag == "a":
-        entity = {"type": "text_link", "url": attrs["href"]} if attrs.get("href") else {}
-    elif tag == "span" and cls != "tg-spoiler":
-        raise _html_error('Tag "span" must have class "tg-spoiler"', text, i)
-    elif tag == "code" and cls.startswith("language-"):
-        entity["language"] = cls.removeprefix("language-")
-    elif tag == "blockquote" and "expandable" in attrs:
-        entity["type"] = "expandable_blockquote"
-    return tag, entity, whole.end()
-
-
-def parse_html(text: str) -> tuple[str, list[JSONDict]]:
-    """Parse Telegram-flavoured HTML like the Bot API: return (plain text, entities).
-
-    Only Telegram's tags are allowed, properly nested and closed. Only ``&lt; &gt; &amp;
-    &quot;`` and numeric references are decoded; any other ``&`` stays literal, as on Telegram.
-    """
-    out: list[str] = []
-    pos, i = 0, 0  # UTF-16 offset in the output, index in the input
-    stack: list[tuple[str, JSONDict, int]] = []
-    entities: list[JSONDict] = []
-    while i < len(text):
-        if text[i] != "<":
-            ref = _REF_RE.match(text, i) if text[i] == "&" else None
-            decoded = _decode_ref(ref) if ref else None
-            piece, i = (decoded, ref.end()) if ref and decoded else (text[i], i + 1)
-            out.append(piece)
-            pos += _u16(piece)
-            continue
-        if not text.startswith("</", i):
-            tag, entity, i = _parse_start_tag(text, i)
-            stack.append((tag, entity, pos))
-            continue
-        end = _END_TAG_RE.match(text, i)
-        if not stack or end is None:
-            raise _html_error("Unclosed end tag" if stack else "Unexpected end tag", text, i)
-        tag, entity, start = stack.pop()
-        if end[1] and end[1].lower() != tag:
-            raise _html_error(
-                f"Unmatched end tag at byte offset {len(text[:i].encode())}, "
-                f'expected "</{tag}>", found "</{end[1]}>"'
-            )
-        language = entity.pop("language", None) if tag == "code" else None
-        if tag == "code" and stack and stack[-1][0] == "pre":
-            if language:  # <pre><code class="language-x"> is one pre entity
-                stack[-1][1]["language"] = language
-        elif entity and pos > start:
-            entities.append({**entity, "offset": start, "length": pos - start})
-        i = end.end()
-    if stack:
-        raise _html_error(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
-    return "".join(out), sorted(entities, key=lambda e: (e["offset"], -e["length"]))
-
-
-_ENTITY_PATTERNS = {
-    "bot_command": re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?"),
-    "mention": re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}"),
-}
-
-
-def user_entities(text: str) -> list[JSONDict]:
-    """The entities Telegram attaches to plain user text: bot commands and @mentions."""
-    found = [
-        {"type": kind, "offset": _u16(text[: m.start()]), "length": _u16(m[0])}
-        for kind, pattern in _ENTITY_PATTERNS.items()
-        for m in pattern.finditer(text)
-    ]
-    return sorted(found, key=lambda e: e["offset"])
-
-
-# ------------------------------------------------------------------------------ parameters
-def parse_body(content_type: str, body: bytes) -> JSONDict:
-    """Decode a JSON, urlencoded or multipart/form-data body into a parameter dict."""
-    mime = content_type.split(";")[0].strip().lower()
-    if not body:
-        return {}
-    if mime == "application/json":
-        data = json.loads(body)
-        if not isinstance(data, dict):
-            raise ValueError("JSON body must be an object")
-        return data
-    if mime != "multipart/form-data":
-        return dict(parse_qsl(body.decode(), keep_blank_values=True))
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    form: Message = BytesParser(policy=HTTP).parsebytes(head + body)
-    params: JSONDict = {}
-    for part in form.walk():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes):  # files stay bytes
-            params[name] = payload if part.get_filename() else payload.decode()
-    return params
-
-
-def _json(value: Any) -> Any:
-    """Form fields carry structured values (reply_markup, commands, ...) as JSON strings."""
-    return json.loads(value) if isinstance(value, str) and value else value
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).lower() in ("true", "1")
-
-
-def _int(params: JSONDict, name: str, default: int | None = None) -> int:
-    if params.get(name) in (None, ""):
-        if default is None:
-            raise ApiError(400, f"Bad Request: {name} is empty")
-        return default
-    try:
-        return int(params[name])
-    except (TypeError, ValueError):
-        raise ApiError(400, f"Bad Request: invalid {name} specified") from None
 
 
 # ------------------------------------------------------------------------------ the server
@@ -259,6 +86,7 @@ class BotApiServer:
         self._webhook: JSONDict | None = None
         self._blocked: set[int] = set()
         self._forced_429: defaultdict[str, deque[int]] = defaultdict(deque)
+        self._forced_failures: defaultdict[str, deque[int]] = defaultdict(deque)
         self._limits: tuple[int | None, int | None] = (None, None)
         self._windows: defaultdict[int | None, deque[float]] = defaultdict(deque)  # None: all
         self._too_many = 0
@@ -401,6 +229,12 @@ class BotApiServer:
             name = self._canonical.get(method.lower(), method)
             self._forced_429[name].extend([retry_after] * count)
 
+    def fail_next(self, method: str = "sendMessage", count: int = 1, status: int = 502) -> None:
+        """The next ``count`` calls of ``method`` fail as a broken gateway would (5xx)."""
+        with self._cond:
+            name = self._canonical.get(method.lower(), method)
+            self._forced_failures[name].extend([status] * count)
+
     def enforce_rate_limit(
         self, per_second: int | None = 30, per_chat_per_second: int | None = 1
     ) -> None:
@@ -478,12 +312,14 @@ class BotApiServer:
         )
 
     def _check_flood(self, name: str, params: JSONDict) -> None:
+        if self._forced_failures[name]:
+            raise ApiError(self._forced_failures[name].popleft(), "Bad Gateway")
         if self._forced_429[name]:
             retry = self._forced_429[name].popleft()
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
         if name not in RATE_LIMITED_METHODS or self._limits == (None, None):
             return
-        now, keys = time.monotonic(), (None, _int(params, "chat_id"))
+        now, keys = time.monotonic(), (None, int_param(params, "chat_id"))
         for key, limit in zip(keys, self._limits, strict=True):
             window = self._windows[key]
             while window and now - window[0] >= 1.0:
@@ -494,7 +330,7 @@ class BotApiServer:
             self._windows[key].append(now)
 
     def _target_chat(self, params: JSONDict) -> int:
-        chat_id = _int(params, "chat_id")
+        chat_id = int_param(params, "chat_id")
         if chat_id in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat_id
@@ -504,7 +340,7 @@ class BotApiServer:
         if str(params.get("parse_mode")).lower() == "html":
             plain, entities = parse_html(text)
         else:
-            plain, entities = text, list(_json(params.get("entities")) or [])
+            plain, entities = text, list(json_param(params.get("entities")) or [])
         if not plain.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if len(plain) > MAX_MESSAGE_LENGTH:
@@ -512,7 +348,7 @@ class BotApiServer:
         return plain, entities
 
     def _scope_key(self, params: JSONDict) -> tuple[str, str]:
-        scope = _json(params.get("scope")) or {"type": "default"}
+        scope = json_param(params.get("scope")) or {"type": "default"}
         key = ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
         return key, str(params.get("language_code") or "")
 
@@ -531,30 +367,30 @@ class BotApiServer:
 
     def _api_delete_webhook(self, params: JSONDict) -> bool:
         self._webhook = None
-        if _truthy(params.get("drop_pending_updates")):
+        if truthy(params.get("drop_pending_updates")):
             self._updates.clear()
         return True
 
     def _api_get_updates(self, params: JSONDict) -> list[JSONDict]:
-        offset = _int(params, "offset", 0)
+        offset = int_param(params, "offset", 0)
         if offset < 0:  # keep only the last -offset updates
             self._updates = self._updates[offset:]
         elif offset:  # confirms (drops) all updates below offset
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
         self._cond.wait_for(lambda: bool(self._updates) or self._stopping, timeout)
-        return copy.deepcopy(self._updates[: max(1, min(100, _int(params, "limit", 100)))])
+        return copy.deepcopy(self._updates[: max(1, min(100, int_param(params, "limit", 100)))])
 
     def _api_send_message(self, params: JSONDict) -> JSONDict:
         chat_id = self._target_chat(params)
         plain, entities = self._format(params)
-        reply = _json(params.get("reply_parameters")) or {}
+        reply = json_param(params.get("reply_parameters")) or {}
         reply_id = reply.get("message_id", params.get("reply_to_message_id"))
         reply_to = self._messages.get((chat_id, int(reply_id))) if reply_id else None
-        if reply_id and reply_to is None and not _truthy(reply.get("allow_sending_without_reply")):
+        if reply_id and reply_to is None and not truthy(reply.get("allow_sending_without_reply")):
             raise ApiError(400, "Bad Request: message to be replied not found")
         message = self._new_message(chat_id, self.bot_user, plain, entities, reply_to)
-        markup = _json(params.get("reply_markup"))
+        markup = json_param(params.get("reply_markup"))
         if isinstance(markup, dict) and "inline_keyboard" in markup:  # only these are echoed
             message["reply_markup"] = markup
             self._messages[(chat_id, message["message_id"])]["reply_markup"] = markup
@@ -575,7 +411,7 @@ class BotApiServer:
     def _api_edit_message_text(self, params: JSONDict) -> JSONDict | bool:
         if params.get("inline_message_id"):
             return True
-        chat_id, message_id = _int(params, "chat_id"), _int(params, "message_id")
+        chat_id, message_id = int_param(params, "chat_id"), int_param(params, "message_id")
         message = self._messages.get((chat_id, message_id))
         if message is None or message["from"] != self.bot_user:
             raise ApiError(400, "Bad Request: message to edit not found")
@@ -583,7 +419,7 @@ class BotApiServer:
         new = {
             "text": plain,
             "entities": entities,
-            "reply_markup": _json(params.get("reply_markup")),
+            "reply_markup": json_param(params.get("reply_markup")),
         }
         if all(message.get(key) == (value or None) for key, value in new.items()):
             raise ApiError(
@@ -614,11 +450,11 @@ class BotApiServer:
 
     def _api_answer_callback_query(self, params: JSONDict) -> bool:
         answer = {"callback_query_id": params.get("callback_query_id"), "text": params.get("text")}
-        self._answers.append({**answer, "show_alert": _truthy(params.get("show_alert"))})
+        self._answers.append({**answer, "show_alert": truthy(params.get("show_alert"))})
         return True
 
     def _api_set_my_commands(self, params: JSONDict) -> bool:
-        commands = _json(params.get("commands"))
+        commands = json_param(params.get("commands"))
         if not isinstance(commands, list) or not all(
             re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command"))) and c.get("description")
             for c in commands
