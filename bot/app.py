@@ -10,13 +10,13 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters
 
-from bot import errors
+from bot import errors, polling
 from bot.context import SERVICES_KEY, BotServices
 from bot.delivery import DeliveryRateLimiter
+from bot.digests import DigestSender
 from bot.handlers import admin, info, questions, subscriptions
 from bot.services import Services
 from bot.settings import Settings
-from knowledge.fetching import Fetcher
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,9 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     )
     application.bot_data[SERVICES_KEY] = BotServices(
         core=services,
-        fetcher=Fetcher(
-            timeout=settings.fetch_timeout_seconds,
-            max_bytes=settings.max_article_bytes,
-            allow_private=settings.allow_private_sources,
-        ),
+        digests=DigestSender(services.sessions),
         admin_ids=settings.admin_ids,
+        poll_seconds=settings.source_poll_seconds,
     )
     _add_handlers(application)
     application.add_error_handler(errors.handle_error)
@@ -105,13 +102,17 @@ async def start_bot(application: Application, settings: Settings) -> None:  # ty
     await application.initialize()
     await register_commands(application, settings.admin_ids)
     await application.start()
+    polling.schedule_all(application, application.bot_data[SERVICES_KEY])
     assert application.updater is not None
     await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
     log.info("Parley is running as @%s", application.bot.username)
 
 
 async def stop_bot(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop polling and shut down cleanly."""
+    """Stop polling and shut down cleanly; unsent digests stay pending for the next start."""
+    bot_services = application.bot_data.get(SERVICES_KEY)
+    if isinstance(bot_services, BotServices):
+        bot_services.digests.stop()
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:

@@ -7,8 +7,9 @@ from typing import cast
 
 from telegram.ext import ContextTypes
 
+from bot.digests import DigestSender
 from bot.services import Services
-from knowledge.fetching import Fetcher
+from knowledge.sources import SourceManager
 
 SERVICES_KEY = "parley"
 
@@ -18,12 +19,18 @@ class BotServices:
     """The core services plus what only the bot needs."""
 
     core: Services
-    fetcher: Fetcher
+    digests: DigestSender
     admin_ids: frozenset[int]
+    poll_seconds: float
 
     def is_admin(self, user_id: int | None) -> bool:
         """Whether the user may manage sources."""
         return user_id is not None and user_id in self.admin_ids
+
+    @property
+    def sources(self) -> SourceManager:
+        """Adding, polling and removing web sources."""
+        return self.core.sources
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> BotServices:

@@ -9,6 +9,8 @@ from pathlib import PurePath
 from bot.rendering import Block, Line, bold, code, italic, link, plain, quote, split_messages
 from knowledge.answering import NOT_COVERED, Answer, Citation
 from knowledge.ingest import ArticlePlan
+from knowledge.sources import SourceCheck
+from knowledge.summaries import lead_summary
 from storage.sources import ArticleSummary, SourceSummary
 from storage.subscriptions import Change
 
@@ -155,9 +157,40 @@ def problem(reason: str) -> list[str]:
     return _messages(plain(reason))
 
 
-def source_added(source_id: int, url: str) -> list[str]:
-    """Confirm /addsource."""
-    return _messages([plain(f"Added source #{source_id}: "), link(url, url)])
+def source_added(check: SourceCheck) -> list[str]:
+    """Confirm /addsource with what the source held."""
+    kind = "feed" if check.kind == "feed" else "article page"
+    found = f"{check.found} article{'s' if check.found != 1 else ''}"
+    new = f"{len(check.stored)} new to the archive"
+    return _messages(
+        [plain(f"Added source #{check.source_id}: "), bold(check.name), plain(f" ({kind}).")],
+        plain(f"Found {found}, {new}. I'll check it for new articles regularly."),
+    )
+
+
+def source_deactivated(check: SourceCheck) -> list[str]:
+    """Tell admins a failing source was switched off."""
+    return _messages(
+        [bold(f"Source #{check.source_id} ({check.name}) was deactivated")],
+        plain(f"It failed several polls in a row. Last error: {check.error}"),
+        [plain("Add it again with "), code("/addsource"), plain(" once it works.")],
+    )
+
+
+def digest(articles: Sequence[ArticleSummary]) -> list[str]:
+    """New articles: per article its title (linked), source, date and a short summary."""
+    count = len(articles)
+    lines: list[Line | Block] = [bold(f"New: {count} article{'s' if count != 1 else ''}")]
+    for article in articles:
+        details = ", ".join(filter(None, (article.source, _date(article.published_at))))
+        lines += [
+            plain(""),
+            [_titled_link(article.title, article.url)],
+            italic(details),
+            plain(lead_summary(article.text)),
+        ]
+    lines += [plain(""), [plain("Ask me about them, or "), code("/unsubscribe"), plain(".")]]
+    return split_messages(lines)
 
 
 def source_removed(source_id: int, name: str) -> list[str]:

@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import Settings
 from knowledge.answering import Answerer
 from knowledge.embedding import Embedder, load_embedder
+from knowledge.fetching import Fetcher
+from knowledge.fingerprints import FingerprintIndex
 from knowledge.ingest import Ingestor, IngestReport
 from knowledge.retrieval import Retriever
+from knowledge.sources import SourceManager
 from storage import archive
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
@@ -38,6 +41,8 @@ class Services:
     vectors: VectorIndex
     ingestor: Ingestor
     answerer: Answerer
+    fetcher: Fetcher
+    sources: SourceManager
 
     def seed_if_empty(self) -> IngestReport | None:
         """Ingest the seed articles when the archive holds none."""
@@ -56,7 +61,8 @@ class Services:
         return report
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database and HTTP connections."""
+        self.fetcher.close()
         self.engine.dispose()
 
 
@@ -86,15 +92,22 @@ def build_services(
         check_embedding_model(sessions, embedder)
     with sessions() as session:
         vectors = load_vector_index(session, model=embedder.model_id, dimension=embedder.dimension)
+        fingerprints = FingerprintIndex(archive.article_fingerprints(session))
     fulltext = fulltext_index_for(engine)
     ingestor = Ingestor(
         sessions=sessions,
         embedder=embedder,
         fulltext=fulltext,
         vectors=vectors,
+        fingerprints=fingerprints,
         max_bytes=settings.max_article_bytes,
     )
     retriever = Retriever(sessions=sessions, fulltext=fulltext, vectors=vectors)
+    fetcher = Fetcher(
+        timeout=settings.fetch_timeout_seconds,
+        max_bytes=settings.max_article_bytes,
+        allow_private=settings.allow_private_sources,
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -104,4 +117,13 @@ def build_services(
         vectors=vectors,
         ingestor=ingestor,
         answerer=Answerer(embedder=embedder, retriever=retriever),
+        fetcher=fetcher,
+        sources=SourceManager(
+            sessions=sessions,
+            fetcher=fetcher,
+            ingestor=ingestor,
+            poll_seconds=settings.source_poll_seconds,
+            backfill_hours=settings.digest_backfill_hours,
+            max_failures=settings.max_source_failures,
+        ),
     )

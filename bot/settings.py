@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     allow_private_sources: bool = False
     fetch_timeout_seconds: float = Field(default=10.0, gt=0)
+    source_poll_seconds: float = Field(default=900, gt=0)
+    digest_backfill_hours: float = Field(default=24, ge=0)
+    max_source_failures: int = Field(default=5, gt=0)
+
+    playground_host: str = "127.0.0.1"
+    playground_port: int = Field(default=8080, ge=0, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -39,6 +39,7 @@ class Document:
     source: str
     paragraphs: list[str]
     source_kind: str = "file"
+    source_id: int | None = None  # set when the article belongs to a known source (a feed)
 
     @property
     def text(self) -> str:

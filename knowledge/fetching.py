@@ -301,6 +301,7 @@ class Fetcher:
         }
         self._client: httpx.Client | None = None
         self._async_client: httpx.AsyncClient | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
 
     def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -324,21 +325,28 @@ class Fetcher:
     ) -> FetchedResponse:
         """The async twin of ``fetch``, for use inside the bot's event loop."""
         trip = _Trip(url, self._limits, etag=etag, last_modified=last_modified)
-        self._async_client = self._async_client or httpx.AsyncClient(**self._options)
+        client = self._client_for_this_loop()
         allow_private = self._limits.allow_private
         with _reasons(self._limits.timeout):
             while True:
                 # A thread, as loop.getaddrinfo would use, so DNS never blocks the event loop.
                 await asyncio.to_thread(_check_hop, trip.url, allow_private=allow_private)
-                async with self._async_client.stream(
-                    "GET", trip.url, headers=trip.headers
-                ) as response:
+                async with client.stream("GET", trip.url, headers=trip.headers) as response:
                     if trip.follow(response):
                         continue
                     body = trip.open_body(response)
                     async for chunk in response.aiter_raw():
                         body.add(chunk)
                     return trip.finish(response, body.content())
+
+    def _client_for_this_loop(self) -> httpx.AsyncClient:
+        """The async client of the running loop: a pool's connections belong to one loop, and
+        the command line runs a fresh loop per command."""
+        loop = asyncio.get_running_loop()
+        if self._async_client is None or self._async_loop is not loop:
+            self._async_client = httpx.AsyncClient(**self._options)
+            self._async_loop = loop
+        return self._async_client
 
     def close(self) -> None:
         """Close the sync connection pool (the async one needs ``aclose``)."""

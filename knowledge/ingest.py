@@ -15,8 +15,9 @@ from knowledge.chunking import chunk_passages
 from knowledge.cleaning import comparable
 from knowledge.documents import Document, DocumentError, find_files, read_document
 from knowledge.embedding import Embedder
+from knowledge.fingerprints import FingerprintIndex, simhash
 from knowledge.terms import index_terms
-from storage import archive
+from storage import archive, deliveries
 from storage.fulltext import FullTextIndex
 from storage.vectors import Matrix, VectorIndex
 
@@ -41,6 +42,7 @@ class ArticlePlan:
     document: Document
     passages: list[str]
     content_hash: str
+    fingerprint: int | None
 
     def preview(self) -> dict[str, object]:
         """The article as `parley ingest --dry-run --json` shows it."""
@@ -59,11 +61,13 @@ class IngestReport:
     """What one ingest run did, article by article."""
 
     stored: list[ArticlePlan] = field(default_factory=list)
+    article_ids: list[int] = field(default_factory=list)  # of the stored articles, in order
     duplicates: list[ArticlePlan] = field(default_factory=list)
     problems: list[DocumentError] = field(default_factory=list)
 
 
 Progress = Callable[[int], None]
+DigestRule = Callable[[ArticlePlan], bool]  # whether a newly stored article goes in digests
 
 
 class Ingestor:
@@ -76,9 +80,11 @@ class Ingestor:
         embedder: Embedder,
         fulltext: FullTextIndex,
         vectors: VectorIndex,
+        fingerprints: FingerprintIndex,
         max_bytes: int,
     ) -> None:
         self._sessions = sessions
+        self._fingerprints = fingerprints
         self._embedder = embedder
         self._fulltext = fulltext
         self._vectors = vectors
@@ -90,7 +96,7 @@ class Ingestor:
         passages = chunk_passages(
             document.paragraphs, max_tokens=budget, count_tokens=self._embedder.count_tokens
         )
-        return ArticlePlan(document, passages, content_hash(document.text))
+        return ArticlePlan(document, passages, content_hash(document.text), simhash(document.text))
 
     def plan_files(self, paths: Iterable[str]) -> tuple[list[ArticlePlan], list[DocumentError]]:
         """Read and plan every file under the paths, collecting what cannot be read."""
@@ -108,8 +114,16 @@ class Ingestor:
                 problems.append(DocumentError(str(found), f"cannot be read ({error.strerror})"))
         return plans, problems
 
-    def store(self, plans: Sequence[ArticlePlan], progress: Progress | None = None) -> IngestReport:
-        """Embed and store the plans that are new; duplicates are counted, not stored."""
+    def store(
+        self,
+        plans: Sequence[ArticlePlan],
+        progress: Progress | None = None,
+        *,
+        digest: DigestRule | None = None,
+    ) -> IngestReport:
+        """Embed and store the plans that are new; duplicates are counted, not stored.
+        Articles the digest rule accepts are queued for subscribers in the same transaction,
+        so a crash can never store an article and lose its digest."""
         report = IngestReport()
         fresh = [plan for plan in plans if not self._is_stored(plan)]
         report.duplicates = [plan for plan in plans if plan not in fresh]
@@ -119,8 +133,10 @@ class Ingestor:
             offset = 0
             for plan in batch:
                 count = len(plan.passages)
-                if self._store_one(plan, vectors[offset : offset + count]):
+                article_id = self._store_one(plan, vectors[offset : offset + count], digest)
+                if article_id is not None:
                     report.stored.append(plan)
+                    report.article_ids.append(article_id)
                 else:
                     report.duplicates.append(plan)
                 offset += count
@@ -128,22 +144,34 @@ class Ingestor:
                     progress(count)
         return report
 
-    def _is_stored(self, plan: ArticlePlan) -> bool:
-        with self._sessions() as session:
-            found = archive.find_duplicate(
-                session, url=plan.document.url, content_hash=plan.content_hash
-            )
-            return found is not None
+    def _is_stored(self, plan: ArticlePlan, session: Session | None = None) -> bool:
+        """Whether the archive has the article: same URL, same text, or nearly the same text."""
+        if self._fingerprints.has_near_duplicate(plan.fingerprint):
+            return True
+        if session is None:
+            with self._sessions() as own_session:
+                return self._is_stored(plan, own_session)
+        found = archive.find_duplicate(
+            session, url=plan.document.url, content_hash=plan.content_hash
+        )
+        return found is not None
 
-    def _store_one(self, plan: ArticlePlan, vectors: Matrix) -> bool:
+    def _store_one(
+        self, plan: ArticlePlan, vectors: Matrix, digest: DigestRule | None
+    ) -> int | None:
         matrix = np.asarray(vectors, dtype=np.float32)
         document = plan.document
         with self._sessions.begin() as session:
             # Checked again inside the transaction: the batch itself may repeat an article.
-            if archive.find_duplicate(session, url=document.url, content_hash=plan.content_hash):
-                return False
-            source = archive.source_named(session, name=document.source, kind=document.source_kind)
-            _, ids = archive.add_article(
+            if self._is_stored(plan, session):
+                return None
+            source = archive.article_source(
+                session,
+                source_id=document.source_id,
+                name=document.source,
+                kind=document.source_kind,
+            )
+            article, ids = archive.add_article(
                 session,
                 source=source,
                 url=document.url,
@@ -151,6 +179,7 @@ class Ingestor:
                 published_at=document.published_at,
                 text=document.text,
                 content_hash=plan.content_hash,
+                fingerprint=plan.fingerprint,
                 passages=[
                     archive.NewPassage(text, index_terms(text), text_hash(text), matrix[i])
                     for i, text in enumerate(plan.passages)
@@ -158,9 +187,12 @@ class Ingestor:
                 model=self._embedder.model_id,
                 fulltext=self._fulltext,
             )
+            if digest is not None and digest(plan):
+                deliveries.queue_for_subscribers(session, article_id=article.id)
         self._vectors.add(ids, matrix)
+        self._fingerprints.add(plan.fingerprint)
         log.info("Stored %r (%d passages)", document.title, len(ids))
-        return True
+        return article.id
 
 
 def reindex(

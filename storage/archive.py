@@ -46,6 +46,11 @@ def find_duplicate(session: Session, *, url: str, content_hash: str) -> Article 
     ).first()
 
 
+def has_article_at(session: Session, *, url: str) -> bool:
+    """Whether an article is stored under this URL."""
+    return session.scalar(select(Article.id).where(Article.url == url)) is not None
+
+
 def source_named(session: Session, *, name: str, kind: str) -> Source:
     """The source with this name and kind, created if it is new."""
     source = session.scalars(
@@ -58,6 +63,16 @@ def source_named(session: Session, *, name: str, kind: str) -> Source:
     return source
 
 
+def article_source(session: Session, *, source_id: int | None, name: str, kind: str) -> Source:
+    """The source an article is filed under: the given one, or one named after its outlet."""
+    if source_id is not None:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise LookupError(f"source #{source_id} does not exist")
+        return source
+    return source_named(session, name=name, kind=kind)
+
+
 def add_article(
     session: Session,
     *,
@@ -67,6 +82,7 @@ def add_article(
     published_at: datetime | None,
     text: str,
     content_hash: str,
+    fingerprint: int | None,
     passages: Sequence[NewPassage],
     model: str,
     fulltext: FullTextIndex,
@@ -79,6 +95,7 @@ def add_article(
         published_at=published_at,
         text=text,
         content_hash=content_hash,
+        fingerprint=fingerprint,
     )
     for position, passage in enumerate(passages):
         article.passages.append(
@@ -167,3 +184,9 @@ def replace_vectors(session: Session, *, ids: Sequence[int], vectors: Matrix, mo
 def passage_count(session: Session) -> int:
     """How many passages the archive holds."""
     return int(session.scalar(select(func.count(Passage.id))) or 0)
+
+
+def article_fingerprints(session: Session) -> list[int]:
+    """The near-duplicate fingerprint of every article that has one."""
+    found = session.scalars(select(Article.fingerprint).where(Article.fingerprint.is_not(None)))
+    return [value for value in found if value is not None]

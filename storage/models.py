@@ -27,6 +27,13 @@ class Source(Base):
     url: Mapped[str | None] = mapped_column(String(2000), unique=True, default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Polling state of web sources: conditional GET validators and failure backoff.
+    etag: Mapped[str | None] = mapped_column(String(500), default=None)
+    last_modified: Mapped[str | None] = mapped_column(String(100), default=None)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+    last_polled_at: Mapped[datetime | None] = mapped_column(default=None)
+    next_poll_at: Mapped[datetime | None] = mapped_column(default=None)
 
     articles: Mapped[list[Article]] = relationship(back_populates="source")
 
@@ -43,6 +50,7 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger, default=None)
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     source: Mapped[Source] = relationship(back_populates="articles")
@@ -98,3 +106,19 @@ class Subscription(Base):
     subscribed_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(default=None)
     end_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class Delivery(Base):
+    """One article's place in one subscriber's digest: pending until the digest is sent."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("chat_id", "article_id", name="uq_deliveries_chat_article"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("subscriptions.chat_id", ondelete="CASCADE")
+    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

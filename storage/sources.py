@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, Source
+from storage.models import Article, Source, utcnow
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class ArticleSummary:
     url: str
     published_at: datetime | None
     ingested_at: datetime
+    text: str = ""
 
 
 class DuplicateSourceError(Exception):
@@ -42,17 +44,31 @@ class DuplicateSourceError(Exception):
         self.source_id = source_id
 
 
-def add_source(session: Session, *, url: str, name: str, kind: str) -> Source:
+def source_with_url(session: Session, *, url: str) -> Source | None:
+    """The source (active or not) at this URL."""
+    return session.scalars(select(Source).where(Source.url == url)).first()
+
+
+def add_source(
+    session: Session,
+    *,
+    url: str,
+    name: str,
+    kind: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Source:
     """Add a web source, or reactivate it if it was removed; refuse an active duplicate."""
-    existing = session.scalars(select(Source).where(Source.url == url)).first()
-    if existing is not None:
-        if existing.active:
-            raise DuplicateSourceError(existing.id)
-        existing.active = True
-        existing.kind = kind
-        return existing
-    source = Source(url=url, name=name, kind=kind)
-    session.add(source)
+    source = source_with_url(session, url=url)
+    if source is not None and source.active:
+        raise DuplicateSourceError(source.id)
+    if source is None:
+        source = Source(url=url, name=name, kind=kind)
+        session.add(source)
+    source.active, source.name, source.kind = True, name, kind
+    source.etag, source.last_modified = etag, last_modified
+    source.failures, source.last_error, source.next_poll_at = 0, None, None
+    source.last_polled_at = utcnow()
     session.flush()
     return source
 
@@ -81,6 +97,75 @@ def active_sources(session: Session) -> list[SourceSummary]:
     ]
 
 
+def article_summaries(session: Session, *, ids: Sequence[int]) -> list[ArticleSummary]:
+    """These articles with their text, in id order."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Article, Source.name)
+        .join(Source, Article.source_id == Source.id)
+        .where(Article.id.in_(ids))
+        .order_by(Article.id)
+    ).all()
+    return [_summary(article, name, with_text=True) for article, name in rows]
+
+
+def _summary(article: Article, source_name: str, *, with_text: bool = False) -> ArticleSummary:
+    return ArticleSummary(
+        article.id,
+        article.title,
+        source_name,
+        article.url,
+        article.published_at,
+        article.ingested_at,
+        article.text if with_text else "",
+    )
+
+
+def find_source(session: Session, *, source_id: int) -> Source | None:
+    """The source with this id."""
+    return session.get(Source, source_id)
+
+
+def active_web_source_ids(session: Session) -> list[int]:
+    """Active sources that are polled (feeds and pages, not local files)."""
+    return list(
+        session.scalars(
+            select(Source.id)
+            .where(Source.active, Source.url.is_not(None), Source.kind.in_(["feed", "page"]))
+            .order_by(Source.id)
+        )
+    )
+
+
+def record_poll_success(
+    session: Session, *, source_id: int, etag: str | None, last_modified: str | None
+) -> None:
+    """A poll worked: keep the validators for the next conditional GET, clear failures."""
+    source = session.get(Source, source_id)
+    if source is None:
+        return
+    source.etag, source.last_modified = etag, last_modified
+    source.failures, source.last_error = 0, None
+    source.last_polled_at, source.next_poll_at = utcnow(), None
+
+
+def record_poll_failure(
+    session: Session, *, source_id: int, reason: str, retry_at: datetime, max_failures: int
+) -> bool:
+    """A poll failed: back off, and deactivate after max_failures; True when deactivated."""
+    source = session.get(Source, source_id)
+    if source is None:
+        return False
+    source.failures += 1
+    source.last_error = reason[:500]
+    source.last_polled_at, source.next_poll_at = utcnow(), retry_at
+    if source.failures >= max_failures:
+        source.active = False
+        return True
+    return False
+
+
 def latest_articles(session: Session, *, limit: int) -> list[ArticleSummary]:
     """The most recently published articles (undated ones by when they arrived)."""
     newest = func.coalesce(Article.published_at, Article.ingested_at)
@@ -90,14 +175,4 @@ def latest_articles(session: Session, *, limit: int) -> list[ArticleSummary]:
         .order_by(newest.desc(), Article.id.desc())
         .limit(limit)
     ).all()
-    return [
-        ArticleSummary(
-            article.id,
-            article.title,
-            name,
-            article.url,
-            article.published_at,
-            article.ingested_at,
-        )
-        for article, name in rows
-    ]
+    return [_summary(article, name) for article, name in rows]

@@ -10,7 +10,7 @@ import pytest
 from bot.services import Services, build_services
 from bot.settings import Settings
 from knowledge.embedding import Embedder, load_embedder
-from tests.support.bot_api_server import BotApiServer
+from playground.bot_api import BotApiServer
 from tests.support.bot_harness import ADMIN, TOKEN, RunningBot, start_running_bot
 from tests.support.fake_embedder import FakeEmbedder
 

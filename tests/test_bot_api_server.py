@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, RetryAfter
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.support.bot_api_server import BotApiServer, MessagesTimeout, parse_html
+from playground.bot_api import BotApiServer, MessagesTimeout, parse_html
 
 TOKEN = "123:ABC"
 # PTB 22 warns whenever it builds a RetryAfter (its retry_after becomes a timedelta in v23).

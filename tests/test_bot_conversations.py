@@ -8,9 +8,10 @@ import pytest
 
 from bot.settings import Settings
 from knowledge.embedding import Embedder
+from playground.bot_api import BotApiServer
 from storage import subscriptions
-from tests.support.bot_api_server import BotApiServer
 from tests.support.bot_harness import ADMIN, USER, RunningBot, start_running_bot
+from tests.support.news_site import publish, story
 from tests.support.web_server import WebServer
 
 pytestmark = [
@@ -96,25 +97,30 @@ async def test_subscriptions_persist_across_a_restart(
 
 
 async def test_only_admins_add_and_remove_sources(running_bot: RunningBot) -> None:
-    [refused] = await running_bot.ask(USER, "/addsource https://news.example.org/rss")
-    [listed_before] = await running_bot.ask(USER, "/sources")
-    [added] = await running_bot.ask(ADMIN, "/addsource https://news.example.org/rss?utm_source=x")
-    [duplicate] = await running_bot.ask(ADMIN, "/addsource https://news.example.org/rss")
-    [listed] = await running_bot.ask(USER, "/sources")
-    [bad] = await running_bot.ask(ADMIN, "/addsource ftp://news.example.org/rss")
+    with WebServer() as site:
+        feed = publish(site, [story(1, "Ceasefire")]) + "?utm_source=telegram"
+        [refused] = await running_bot.ask(USER, f"/addsource {feed}")
+        [listed_before] = await running_bot.ask(USER, "/sources")
+        [added] = await running_bot.ask(ADMIN, f"/addsource {feed}")
+        [duplicate] = await running_bot.ask(ADMIN, f"/addsource {site.url}/feed.xml")
+        [listed] = await running_bot.ask(USER, "/sources")
+        [bad] = await running_bot.ask(ADMIN, "/addsource ftp://news.example.org/rss")
+        [unreachable] = await running_bot.ask(ADMIN, f"/addsource {site.url}/no-feed-here")
     source_id = added.split("#")[1].split(":")[0]
     [not_removed] = await running_bot.ask(USER, f"/removesource {source_id}")
     [removed] = await running_bot.ask(ADMIN, f"/removesource {source_id}")
     [listed_after] = await running_bot.ask(USER, "/sources")
 
     assert "only Parley's admins" in refused and "only Parley's admins" in not_removed
-    assert "news.example.org" not in listed_before
-    assert added.startswith("Added source #") and "utm_source" not in added
-    assert "already source #" in duplicate
-    assert f"#{source_id}" in listed and "news.example.org" in listed
+    assert "Example Wire" not in listed_before
+    assert added.startswith(f"Added source #{source_id}: <b>Example Wire</b> (feed)")
+    assert "Found 1 article, 1 new to the archive" in added
+    assert f"already source #{source_id}" in duplicate
+    assert f"#{source_id}" in listed and "Example Wire" in listed
     assert "Only http and https URLs" in bad
-    assert removed.startswith(f"Removed source #{source_id}")
-    assert "news.example.org" not in listed_after
+    assert "404" in unreachable
+    assert removed.startswith(f"Removed source #{source_id} (Example Wire)")
+    assert "Example Wire" not in listed_after
 
 
 async def test_groups_answer_mentions_and_replies_and_ignore_chatter(

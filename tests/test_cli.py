@@ -93,7 +93,7 @@ def test_db_upgrade_reports_the_revision(
 ) -> None:
     assert main(["db", "upgrade"]) == 0
 
-    assert "Database is at revision 0003." in capsys.readouterr().out
+    assert "Database is at revision 0004." in capsys.readouterr().out
 
 
 def test_invalid_settings_are_one_clear_line(

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from bot.services import Services
+from knowledge.fingerprints import FingerprintIndex
 from knowledge.ingest import Ingestor
 from storage.fulltext import SqliteFullTextIndex
 from storage.models import Article, Passage, PassageVector
@@ -90,6 +91,7 @@ def test_a_failure_never_leaves_half_an_article(services: Services, tmp_path: Pa
         embedder=services.embedder,
         fulltext=FailingFullText(),
         vectors=services.vectors,
+        fingerprints=FingerprintIndex(),
         max_bytes=100_000,
     )
     plans, _ = ingestor.plan_files([str(tmp_path)])

@@ -37,11 +37,11 @@ def test_upgrading_an_empty_database_creates_every_table(database_url: str) -> N
 
     upgrade_database(engine)
 
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     tables = set(inspect(engine).get_table_names())
     assert {"sources", "articles", "passages", "passage_vectors", "passage_terms"} <= tables
     upgrade_database(engine)  # a second run has nothing to do and does no harm
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
 
 
 def test_upgrading_from_the_previous_revision_keeps_and_indexes_passages(database_url: str) -> None:

@@ -191,7 +191,7 @@ def test_a_limit_too_small_for_any_tag_is_rejected() -> None:
 
 def test_every_message_is_accepted_by_the_bot_api() -> None:
     try:
-        from tests.support.bot_api_server import parse_html
+        from playground.protocol import parse_html
     except ImportError:
         pytest.skip("no local Bot API server to check against")
     lines: list[Line | Block] = [

@@ -8,12 +8,12 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
-from bot import replies
+from bot import polling, replies
 from bot.context import services
 from bot.handlers.replying import reply_html
-from knowledge import sources
 from knowledge.sources import SourceError
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -40,29 +40,42 @@ def _argument(context: ContextTypes.DEFAULT_TYPE) -> str:
     return " ".join(context.args or [])
 
 
+async def _working(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_chat is not None:
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+
+
 @admins_only
 async def add_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Validate, store and confirm a new source."""
-    source = await asyncio.to_thread(
-        sources.add_source, services(context).core.sessions, _argument(context)
-    )
-    await reply_html(update, replies.source_added(source.id, source.url or ""))
+    """Detect, fetch and store a new source, then poll it on schedule and send its digest."""
+    await _working(update, context)
+    bot_services = services(context)
+    check = await bot_services.sources.add(_argument(context))
+    await reply_html(update, replies.source_added(check))
+    if context.job_queue is not None:
+        polling.schedule_source(
+            context.job_queue,
+            check.source_id,
+            bot_services.poll_seconds,
+            first=bot_services.poll_seconds,
+        )
+    if check.stored:
+        await bot_services.digests.send_pending(context.bot)
 
 
 @admins_only
 async def remove_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a source."""
-    source = await asyncio.to_thread(
-        sources.remove_source, services(context).core.sessions, _argument(context)
-    )
+    bot_services = services(context)
+    source = await asyncio.to_thread(bot_services.sources.remove, _argument(context))
+    if context.job_queue is not None:
+        polling.unschedule_source(context.job_queue, source.id)
     await reply_html(update, replies.source_removed(source.id, source.name))
 
 
 @admins_only
 async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Fetch and store one article page."""
-    bot_services = services(context)
-    result = await sources.ingest_page(
-        _argument(context), fetcher=bot_services.fetcher, ingestor=bot_services.core.ingestor
-    )
+    await _working(update, context)
+    result = await services(context).sources.ingest_page(_argument(context))
     await reply_html(update, replies.page_ingested(result.plan, stored=result.stored))

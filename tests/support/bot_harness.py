@@ -14,7 +14,7 @@ from bot.app import build_application, start_bot, stop_bot
 from bot.services import Services, build_services
 from bot.settings import Settings
 from knowledge.embedding import Embedder
-from tests.support.bot_api_server import BotApiServer
+from playground.bot_api import BotApiServer
 
 TOKEN = "123456:TEST-token-for-the-local-bot-api"
 ADMIN = 1001

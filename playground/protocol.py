@@ -1,5 +1,5 @@
-"""The Bot API's wire format as Parley's local server speaks it: error envelopes, request
-bodies, user-text entities, and Telegram's HTML subset (validated as strictly as Telegram)."""
+"""The Bot API's wire format as the local server speaks it: error envelopes, request bodies,
+user-text entities, and Telegram's HTML subset (validated as strictly as Telegram)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A local fake of the Telegram Bot API that speaks the real HTTP protocol.
+"""A local Telegram Bot API server that speaks the real HTTP protocol, for tests and the playground.
 
 Point python-telegram-bot at it with ``ApplicationBuilder().base_url(f"{server.url}/bot")``;
 PTB then calls ``{server.url}/bot<TOKEN>/<method>`` exactly as it would call Telegram::
@@ -9,8 +9,8 @@ PTB then calls ``{server.url}/bot<TOKEN>/<method>`` exactly as it would call Tel
 
 Each request is served on its own thread, so a long-polling ``getUpdates`` stays open while
 ``sendMessage`` calls arrive. All state sits behind one condition variable: the recordings and
-the simulation helpers are safe to use from any thread. Bot API methods are the ``_api_*``
-methods (``_api_send_message`` serves ``sendMessage``); errors use Telegram's exact wording.
+the simulation helpers are safe to use from any thread. The Bot API methods themselves are in
+:mod:`playground.bot_methods`; other paths go to the pages mounted with :meth:`mount`.
 """
 
 from __future__ import annotations
@@ -24,39 +24,42 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from tests.support.bot_api_protocol import (
-    MAX_MESSAGE_LENGTH,
+from playground.bot_methods import BotApiMethods
+from playground.http_server import HTTPServer, Pages
+from playground.protocol import (
     ApiError,
     JSONDict,
     MessagesTimeout,
     int_param,
-    json_param,
     parse_body,
     parse_html,
-    truthy,
     user_entities,
 )
 
 __all__ = ["ApiError", "BotApiServer", "MessagesTimeout", "parse_body", "parse_html"]
 
 RATE_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText"})
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 
-# ------------------------------------------------------------------------------ the server
-class BotApiServer:
-    """Fake Bot API: records what the bot does and lets tests act as its users."""
+class BotApiServer(BotApiMethods):
+    """Local Bot API: records what the bot does and lets tests or people act as its users."""
 
     def __init__(
-        self, token: str = "123:ABC", bot_username: str = "parley_bot", bot_name: str = "Parley"
+        self,
+        token: str = "123:ABC",
+        bot_username: str = "parley_bot",
+        bot_name: str = "Parley",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
-        self.token = token
+        self.token, self.host, self.port = token, host, port
         bot_id = token.split(":", 1)[0]
-        self.bot_user: JSONDict = {
+        self.bot_user = {
             "id": int(bot_id) if bot_id.isdigit() else 1,
             "is_bot": True,
             "first_name": bot_name,
@@ -68,8 +71,9 @@ class BotApiServer:
             if name.startswith("_api_")
         }
         self._canonical = {method.lower(): method for method in self._methods}
+        self.pages: Pages | None = None
         self._cond = threading.Condition()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._update_ids, self._callback_ids = itertools.count(1), itertools.count(1)
@@ -77,6 +81,8 @@ class BotApiServer:
         self._updates: list[JSONDict] = []
         self._chats: dict[int, JSONDict] = {}
         self._messages: dict[tuple[int, int], JSONDict] = {}
+        self._revision = 0  # counts every new or edited message, for pages that follow chats
+        self._revisions: dict[tuple[int, int], int] = {}
         self._sent: list[JSONDict] = []
         self._edits: list[JSONDict] = []
         self._actions: list[JSONDict] = []
@@ -93,12 +99,11 @@ class BotApiServer:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> BotApiServer:
-        """Bind 127.0.0.1 on a free port and serve from a background thread."""
+        """Bind ``host:port`` (by default 127.0.0.1 on a free port); serve from a thread."""
         if self._httpd is not None:
             raise RuntimeError("BotApiServer is already running")
         self._stopping = False
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.api = self
+        self._httpd = HTTPServer(self, self.host, self.port)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="BotApiServer", daemon=True
         )
@@ -126,12 +131,17 @@ class BotApiServer:
     ) -> None:
         self.stop()
 
+    def mount(self, pages: Pages) -> None:
+        """Answer every path that is not a Bot API call with ``pages``."""
+        self.pages = pages
+
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT``; PTB's base_url is ``f"{url}/bot"``."""
         if self._httpd is None:
             raise RuntimeError("BotApiServer is not running")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        host = "127.0.0.1" if self.host in WILDCARD_HOSTS else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self._httpd.server_address[1]}"
 
     # -- recordings (deep copies, safe from any thread) -----------------------------------
     def _copy(self, value: Any) -> Any:
@@ -154,6 +164,20 @@ class BotApiServer:
     def commands_for(self, scope: str = "default", language_code: str = "") -> list[JSONDict]:
         """Commands for a scope key like ``"all_private_chats"`` or ``"chat:42"``."""
         return list(self._copy(self._commands.get((scope, language_code), [])))
+
+    def message(self, chat_id: int, message_id: int) -> JSONDict | None:
+        """A user's or the bot's message as recorded, or None."""
+        return self._copy(self._messages.get((chat_id, message_id)))  # type: ignore[no-any-return]
+
+    def changes(self, since: int = 0, timeout: float = 0.0) -> tuple[int, list[JSONDict]]:
+        """(revision, messages): every message, users' and the bot's, new or edited after
+        revision ``since``, oldest change first; waits up to ``timeout`` seconds for one."""
+        with self._cond:
+            if since > self._revision:  # the caller saw another run of the server: resend all
+                since = 0
+            self._cond.wait_for(lambda: self._revision > since or self._stopping, timeout)
+            changed = sorted((rev, key) for key, rev in self._revisions.items() if rev > since)
+            return self._revision, [copy.deepcopy(self._messages[key]) for _, key in changed]
 
     # -- acting as users ------------------------------------------------------------------
     def send_user_message(
@@ -297,7 +321,13 @@ class BotApiServer:
                 k: v for k, v in reply_to.items() if k != "reply_to_message"
             }
         self._messages[(chat_id, message["message_id"])] = message
+        self._touch(chat_id, message["message_id"])
         return copy.deepcopy(message)
+
+    def _touch(self, chat_id: int, message_id: int) -> None:
+        self._revision += 1
+        self._revisions[(chat_id, message_id)] = self._revision
+        self._cond.notify_all()
 
     def _sent_to(self, chat_id: int) -> list[JSONDict]:
         return [m for m in self._sent if m["chat_id"] == chat_id]
@@ -329,188 +359,7 @@ class BotApiServer:
         for key in keys:
             self._windows[key].append(now)
 
-    def _target_chat(self, params: JSONDict) -> int:
-        chat_id = int_param(params, "chat_id")
-        if chat_id in self._blocked:
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-        return chat_id
-
-    def _format(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
-        text = str(params.get("text") or "")
-        if str(params.get("parse_mode")).lower() == "html":
-            plain, entities = parse_html(text)
-        else:
-            plain, entities = text, list(json_param(params.get("entities")) or [])
-        if not plain.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if len(plain) > MAX_MESSAGE_LENGTH:
-            raise ApiError(400, "Bad Request: message is too long")
-        return plain, entities
-
-    def _scope_key(self, params: JSONDict) -> tuple[str, str]:
-        scope = json_param(params.get("scope")) or {"type": "default"}
-        key = ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
-        return key, str(params.get("language_code") or "")
-
-    # -- Bot API methods ------------------------------------------------------------------
-    def _api_get_me(self, params: JSONDict) -> JSONDict:
-        return self.bot_user
-
-    def _api_close(self, params: JSONDict) -> bool:
-        return True
-
-    _api_log_out = _api_close
-
-    def _api_set_webhook(self, params: JSONDict) -> bool:
-        self._webhook = dict(params) if params.get("url") else None
-        return True
-
-    def _api_delete_webhook(self, params: JSONDict) -> bool:
-        self._webhook = None
-        if truthy(params.get("drop_pending_updates")):
-            self._updates.clear()
-        return True
-
-    def _api_get_updates(self, params: JSONDict) -> list[JSONDict]:
-        offset = int_param(params, "offset", 0)
-        if offset < 0:  # keep only the last -offset updates
-            self._updates = self._updates[offset:]
-        elif offset:  # confirms (drops) all updates below offset
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        timeout = float(params.get("timeout") or 0)
-        self._cond.wait_for(lambda: bool(self._updates) or self._stopping, timeout)
-        return copy.deepcopy(self._updates[: max(1, min(100, int_param(params, "limit", 100)))])
-
-    def _api_send_message(self, params: JSONDict) -> JSONDict:
-        chat_id = self._target_chat(params)
-        plain, entities = self._format(params)
-        reply = json_param(params.get("reply_parameters")) or {}
-        reply_id = reply.get("message_id", params.get("reply_to_message_id"))
-        reply_to = self._messages.get((chat_id, int(reply_id))) if reply_id else None
-        if reply_id and reply_to is None and not truthy(reply.get("allow_sending_without_reply")):
-            raise ApiError(400, "Bad Request: message to be replied not found")
-        message = self._new_message(chat_id, self.bot_user, plain, entities, reply_to)
-        markup = json_param(params.get("reply_markup"))
-        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only these are echoed
-            message["reply_markup"] = markup
-            self._messages[(chat_id, message["message_id"])]["reply_markup"] = markup
-        self._sent.append(
-            {
-                "chat_id": chat_id,
-                "text": params.get("text"),  # as sent, markup included
-                "plain_text": plain,  # as shown to the user
-                "parse_mode": params.get("parse_mode"),
-                "reply_markup": markup,
-                "message_id": message["message_id"],
-                "reply_to_message_id": int(reply_id) if reply_id else None,
-            }
-        )
-        self._cond.notify_all()
-        return message
-
-    def _api_edit_message_text(self, params: JSONDict) -> JSONDict | bool:
-        if params.get("inline_message_id"):
-            return True
-        chat_id, message_id = int_param(params, "chat_id"), int_param(params, "message_id")
-        message = self._messages.get((chat_id, message_id))
-        if message is None or message["from"] != self.bot_user:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        plain, entities = self._format(params)
-        new = {
-            "text": plain,
-            "entities": entities,
-            "reply_markup": json_param(params.get("reply_markup")),
-        }
-        if all(message.get(key) == (value or None) for key, value in new.items()):
-            raise ApiError(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message",
-            )
-        for key, value in new.items():
-            message.pop(key, None)
-            message.update({key: value} if value else {})
-        message["edit_date"] = int(time.time())
-        change = {
-            "text": params.get("text"),
-            "plain_text": plain,
-            "parse_mode": params.get("parse_mode"),
-            "reply_markup": new["reply_markup"],
-        }
-        for record in self._sent_to(chat_id):
-            if record["message_id"] == message_id:
-                record.update(change)
-        self._edits.append({"chat_id": chat_id, "message_id": message_id, **change})
-        self._cond.notify_all()
-        return copy.deepcopy(message)
-
-    def _api_send_chat_action(self, params: JSONDict) -> bool:
-        self._actions.append({"chat_id": self._target_chat(params), "action": params.get("action")})
-        return True
-
-    def _api_answer_callback_query(self, params: JSONDict) -> bool:
-        answer = {"callback_query_id": params.get("callback_query_id"), "text": params.get("text")}
-        self._answers.append({**answer, "show_alert": truthy(params.get("show_alert"))})
-        return True
-
-    def _api_set_my_commands(self, params: JSONDict) -> bool:
-        commands = json_param(params.get("commands"))
-        if not isinstance(commands, list) or not all(
-            re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command"))) and c.get("description")
-            for c in commands
-        ):
-            raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-        self._commands[self._scope_key(params)] = commands
-        return True
-
-    def _api_get_my_commands(self, params: JSONDict) -> list[JSONDict]:
-        return copy.deepcopy(self._commands.get(self._scope_key(params), []))
-
-    def _api_delete_my_commands(self, params: JSONDict) -> bool:
-        self._commands.pop(self._scope_key(params), None)
-        return True
-
 
 def _user(user_id: int, first_name: str, username: str | None = None) -> JSONDict:
     user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
     return {**user, "username": username} if username else user
-
-
-# ------------------------------------------------------------------------------ HTTP plumbing
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    api: BotApiServer
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _HTTPServer
-    server_version = "FakeBotAPI/1.0"
-    _PATH = re.compile(r"/bot([^/]*)/([A-Za-z]+)/?")
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        match = self._PATH.fullmatch(parts.path)
-        status, body = 404, json.dumps(ApiError(404, "Not Found").envelope()).encode()
-        try:
-            params: JSONDict = dict(parse_qsl(parts.query, keep_blank_values=True))
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            params.update(parse_body(self.headers.get("Content-Type", ""), raw))
-        except (ValueError, UnicodeDecodeError):
-            error = ApiError(400, "Bad Request: can't parse request body").envelope()
-            status, body = 400, json.dumps(error).encode()
-        else:
-            if match is not None:
-                status, body = self.server.api.handle(match[1], match[2], params)
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client went away, e.g. a cancelled long poll
-            pass
-
-    do_POST = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""

@@ -1,0 +1,90 @@
+"""Scheduled work on PTB's JobQueue: polling sources, sending digests, telling admins."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, JobQueue
+
+from bot import replies
+from bot.context import BotServices, services
+from knowledge.sources import SourceCheck
+
+log = logging.getLogger(__name__)
+DIGEST_RETRY_SECONDS = 60
+
+
+def _job_name(source_id: int) -> str:
+    return f"poll-source-{source_id}"
+
+
+def schedule_all(application: Application, bot_services: BotServices) -> None:  # type: ignore[type-arg]
+    """Poll every active source, spread evenly over one interval; resume pending digests."""
+    queue = _queue(application)
+    source_ids = bot_services.sources.polled_source_ids()
+    interval = bot_services.poll_seconds
+    for position, source_id in enumerate(source_ids):
+        first = interval * (position + 1) / (len(source_ids) + 1)
+        schedule_source(queue, source_id, interval, first=first)
+    # Digests left pending by a crash or a restart go out now, and any stragglers later.
+    # (PTB reads first=0 as "not given" and would wait a whole interval.)
+    queue.run_repeating(send_digests, interval=DIGEST_RETRY_SECONDS, first=0.01, name="digests")
+
+
+def schedule_source(queue: JobQueue, source_id: int, interval: float, *, first: float) -> None:  # type: ignore[type-arg]
+    """Poll one source every interval, starting after `first` seconds."""
+    unschedule_source(queue, source_id)
+    queue.run_repeating(
+        poll_source, interval=interval, first=first, data=source_id, name=_job_name(source_id)
+    )
+
+
+def unschedule_source(queue: JobQueue, source_id: int) -> None:  # type: ignore[type-arg]
+    """Stop polling a source."""
+    for job in queue.get_jobs_by_name(_job_name(source_id)):
+        job.schedule_removal()
+
+
+async def poll_source(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Poll one source; new articles go out as digests, a source that keeps failing is
+    deactivated and the admins are told."""
+    assert context.job is not None
+    source_id = context.job.data
+    assert isinstance(source_id, int)
+    bot_services = services(context)
+    check = await bot_services.sources.poll(source_id)
+    if check is None:
+        return
+    if check.deactivated:
+        context.job.schedule_removal()
+        await notify_admins(context, bot_services, check)
+    if check.stored:
+        log.info("Source #%d brought %d new articles", source_id, len(check.stored))
+        await bot_services.digests.send_pending(context.bot)
+
+
+async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Send whatever digests are waiting."""
+    await services(context).digests.send_pending(context.bot)
+
+
+async def notify_admins(
+    context: ContextTypes.DEFAULT_TYPE, bot_services: BotServices, check: SourceCheck
+) -> None:
+    """Tell every admin that a source was deactivated, and why."""
+    for admin_id in sorted(bot_services.admin_ids):
+        try:
+            for text in replies.source_deactivated(check):
+                await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            log.warning(
+                "Could not tell admin %s about source #%d: %s", admin_id, check.source_id, error
+            )
+
+
+def _queue(application: Application) -> JobQueue:  # type: ignore[type-arg]
+    if application.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without its job-queue extra")
+    return application.job_queue

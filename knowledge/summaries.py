@@ -1,0 +1,29 @@
+"""Short summaries for digests: an article's lead, as news writers put the gist first."""
+
+from __future__ import annotations
+
+from knowledge.sentences import is_full_sentence, split_sentences
+
+MAX_SUMMARY_CHARS = 320
+
+
+def lead_summary(text: str, *, max_sentences: int = 2, max_chars: int = MAX_SUMMARY_CHARS) -> str:
+    """The article's first one or two full sentences, cut to max_chars at a word boundary."""
+    chosen: list[str] = []
+    for paragraph in text.split("\n"):
+        for sentence in split_sentences(paragraph):
+            if not is_full_sentence(sentence):
+                continue
+            if chosen and len(" ".join([*chosen, sentence])) > max_chars:
+                return " ".join(chosen)
+            chosen.append(sentence)
+            if len(chosen) == max_sentences:
+                return _shorten(" ".join(chosen), max_chars)
+    return _shorten(" ".join(chosen) or " ".join(text.split()), max_chars)
+
+
+def _shorten(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:–—-") + "…"

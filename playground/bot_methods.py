@@ -1,0 +1,193 @@
+"""The Bot API methods the local server answers, one ``_api_*`` method each.
+
+``_api_send_message`` serves ``sendMessage``; errors use Telegram's exact wording. They run with
+the server's condition variable held, on the state that :class:`BotApiServer` owns.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import time
+from typing import Any
+
+from playground.protocol import (
+    MAX_MESSAGE_LENGTH,
+    ApiError,
+    JSONDict,
+    int_param,
+    json_param,
+    parse_html,
+    truthy,
+)
+
+
+class BotApiMethods:
+    """The methods; the state they work on is declared here and created by the server."""
+
+    bot_user: JSONDict
+    _cond: threading.Condition
+    _stopping: bool
+    _updates: list[JSONDict]
+    _messages: dict[tuple[int, int], JSONDict]
+    _sent: list[JSONDict]
+    _edits: list[JSONDict]
+    _actions: list[JSONDict]
+    _answers: list[JSONDict]
+    _commands: dict[tuple[str, str], list[JSONDict]]
+    _webhook: JSONDict | None
+    _blocked: set[int]
+
+    def _new_message(
+        self, chat_id: int, sender: JSONDict, text: str, entities: list[JSONDict], reply_to: Any
+    ) -> JSONDict:
+        raise NotImplementedError
+
+    def _sent_to(self, chat_id: int) -> list[JSONDict]:
+        raise NotImplementedError
+
+    def _touch(self, chat_id: int, message_id: int) -> None:
+        raise NotImplementedError
+
+    # -- helpers --------------------------------------------------------------------------
+    def _target_chat(self, params: JSONDict) -> int:
+        chat_id = int_param(params, "chat_id")
+        if chat_id in self._blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    def _format(self, params: JSONDict) -> tuple[str, list[JSONDict]]:
+        text = str(params.get("text") or "")
+        if str(params.get("parse_mode")).lower() == "html":
+            plain, entities = parse_html(text)
+        else:
+            plain, entities = text, list(json_param(params.get("entities")) or [])
+        if not plain.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(plain) > MAX_MESSAGE_LENGTH:
+            raise ApiError(400, "Bad Request: message is too long")
+        return plain, entities
+
+    def _scope_key(self, params: JSONDict) -> tuple[str, str]:
+        scope = json_param(params.get("scope")) or {"type": "default"}
+        key = ":".join(str(scope[k]) for k in ("type", "chat_id", "user_id") if k in scope)
+        return key, str(params.get("language_code") or "")
+
+    # -- Bot API methods ------------------------------------------------------------------
+    def _api_get_me(self, params: JSONDict) -> JSONDict:
+        return self.bot_user
+
+    def _api_close(self, params: JSONDict) -> bool:
+        return True
+
+    _api_log_out = _api_close
+
+    def _api_set_webhook(self, params: JSONDict) -> bool:
+        self._webhook = dict(params) if params.get("url") else None
+        return True
+
+    def _api_delete_webhook(self, params: JSONDict) -> bool:
+        self._webhook = None
+        if truthy(params.get("drop_pending_updates")):
+            self._updates.clear()
+        return True
+
+    def _api_get_updates(self, params: JSONDict) -> list[JSONDict]:
+        offset = int_param(params, "offset", 0)
+        if offset < 0:  # keep only the last -offset updates
+            self._updates = self._updates[offset:]
+        elif offset:  # confirms (drops) all updates below offset
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout") or 0)
+        self._cond.wait_for(lambda: bool(self._updates) or self._stopping, timeout)
+        return copy.deepcopy(self._updates[: max(1, min(100, int_param(params, "limit", 100)))])
+
+    def _api_send_message(self, params: JSONDict) -> JSONDict:
+        chat_id = self._target_chat(params)
+        plain, entities = self._format(params)
+        reply = json_param(params.get("reply_parameters")) or {}
+        reply_id = reply.get("message_id", params.get("reply_to_message_id"))
+        reply_to = self._messages.get((chat_id, int(reply_id))) if reply_id else None
+        if reply_id and reply_to is None and not truthy(reply.get("allow_sending_without_reply")):
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        message = self._new_message(chat_id, self.bot_user, plain, entities, reply_to)
+        markup = json_param(params.get("reply_markup"))
+        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only these are echoed
+            message["reply_markup"] = markup
+            self._messages[(chat_id, message["message_id"])]["reply_markup"] = markup
+        self._sent.append(
+            {
+                "chat_id": chat_id,
+                "text": params.get("text"),  # as sent, markup included
+                "plain_text": plain,  # as shown to the user
+                "parse_mode": params.get("parse_mode"),
+                "reply_markup": markup,
+                "message_id": message["message_id"],
+                "reply_to_message_id": int(reply_id) if reply_id else None,
+            }
+        )
+        self._cond.notify_all()
+        return message
+
+    def _api_edit_message_text(self, params: JSONDict) -> JSONDict | bool:
+        if params.get("inline_message_id"):
+            return True
+        chat_id, message_id = int_param(params, "chat_id"), int_param(params, "message_id")
+        message = self._messages.get((chat_id, message_id))
+        if message is None or message["from"] != self.bot_user:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        plain, entities = self._format(params)
+        new = {
+            "text": plain,
+            "entities": entities,
+            "reply_markup": json_param(params.get("reply_markup")),
+        }
+        if all(message.get(key) == (value or None) for key, value in new.items()):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        for key, value in new.items():
+            message.pop(key, None)
+            message.update({key: value} if value else {})
+        message["edit_date"] = int(time.time())
+        change = {
+            "text": params.get("text"),
+            "plain_text": plain,
+            "parse_mode": params.get("parse_mode"),
+            "reply_markup": new["reply_markup"],
+        }
+        for record in self._sent_to(chat_id):
+            if record["message_id"] == message_id:
+                record.update(change)
+        self._edits.append({"chat_id": chat_id, "message_id": message_id, **change})
+        self._touch(chat_id, message_id)
+        return copy.deepcopy(message)
+
+    def _api_send_chat_action(self, params: JSONDict) -> bool:
+        self._actions.append({"chat_id": self._target_chat(params), "action": params.get("action")})
+        return True
+
+    def _api_answer_callback_query(self, params: JSONDict) -> bool:
+        answer = {"callback_query_id": params.get("callback_query_id"), "text": params.get("text")}
+        self._answers.append({**answer, "show_alert": truthy(params.get("show_alert"))})
+        return True
+
+    def _api_set_my_commands(self, params: JSONDict) -> bool:
+        commands = json_param(params.get("commands"))
+        if not isinstance(commands, list) or not all(
+            re.fullmatch(r"[a-z0-9_]{1,32}", str(c.get("command"))) and c.get("description")
+            for c in commands
+        ):
+            raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        self._commands[self._scope_key(params)] = commands
+        return True
+
+    def _api_get_my_commands(self, params: JSONDict) -> list[JSONDict]:
+        return copy.deepcopy(self._commands.get(self._scope_key(params), []))
+
+    def _api_delete_my_commands(self, params: JSONDict) -> bool:
+        self._commands.pop(self._scope_key(params), None)
+        return True
