@@ -15,11 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import cli_sources
 from bot.services import ModelMismatchError, Services, build_services
 from bot.settings import Settings, SettingsError
 from knowledge import ingest
 from knowledge.answering import Answer, citation_line
+from knowledge.documents import DocumentError
 from knowledge.embedding import EmbeddingError
+from knowledge.sources import SourceError
 from storage import archive
 from storage.db import create_database_engine, current_revision, upgrade_database
 
@@ -48,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
-    except (CommandError, ModelMismatchError, EmbeddingError, SettingsError) as error:
+    except (CommandError, ModelMismatchError, EmbeddingError, SettingsError, SourceError) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
@@ -68,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest_parser = commands.add_parser("ingest", help="ingest article files or folders")
     ingest_parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help=".txt, .md or .html files or folders"
+        "paths", nargs="+", metavar="PATH_OR_URL", help=".txt, .md or .html files or folders"
     )
     ingest_parser.add_argument(
         "--dry-run", action="store_true", help="store nothing; show what would be stored"
@@ -98,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "reindex", help="re-embed every passage with the configured model"
     ).set_defaults(handler=run_reindex)
     commands.add_parser("run", help="start the Telegram bot").set_defaults(handler=run_main)
+    cli_sources.add_parser(commands, run_sources_command)
     return parser
 
 
@@ -141,8 +145,13 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     """`parley ingest`: store new articles, or preview them with --dry-run."""
+    urls = [path for path in args.paths if path.lower().startswith(("http://", "https://"))]
+    paths = [path for path in args.paths if path not in urls]
     with services_for(settings) as services:
-        plans, problems = services.ingestor.plan_files(args.paths)
+        plans, problems = services.ingestor.plan_files(paths) if paths else ([], [])
+        if urls:
+            page_plans, page_problems = asyncio.run(_plan_pages(services, urls))
+            plans, problems = plans + page_plans, problems + page_problems
         if args.dry_run:
             for plan in plans:
                 print(_preview(plan, as_json=args.json), flush=True)
@@ -163,6 +172,18 @@ def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(f"parley: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+async def _plan_pages(
+    services: Services, urls: list[str]
+) -> tuple[list[ingest.ArticlePlan], list[DocumentError]]:
+    plans, problems = [], []
+    for url in urls:
+        try:
+            plans.append(await services.sources.preview_page(url))
+        except SourceError as error:
+            problems.append(DocumentError(url, str(error)))
+    return plans, problems
 
 
 def _preview(plan: ingest.ArticlePlan, *, as_json: bool) -> str:
@@ -211,6 +232,14 @@ def _render_answer(answer: Answer, *, as_json: bool) -> str:
     lines = [f"Q: {answer.question}", f"“{answer.quote}”"]
     lines += [f"  — {citation_line(source)}" for source in answer.sources]
     return "\n".join(lines) + "\n"
+
+
+def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:
+    """`parley sources add|list|remove`."""
+    with services_for(settings) as services:
+        for line in cli_sources.run_sources(args, services):
+            print(line)
+    return 0
 
 
 def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:

@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 from bot.cli import main
 from bot.settings import Settings
 from tests.conftest import SEED_ARTICLE
+from tests.support.news_site import publish, story, story_page
+from tests.support.web_server import WebServer
 
 pytestmark = pytest.mark.model
 
@@ -104,3 +106,51 @@ def test_invalid_settings_are_one_clear_line(
     assert main(["db", "upgrade"]) == 2
 
     assert capsys.readouterr().err.startswith("parley: invalid settings: MAX_ARTICLE_BYTES:")
+
+
+def test_pages_by_url_are_previewed_and_ingested(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
+    with WebServer() as site:
+        page = site.add("/news/story-1", story_page(story(1, "Ceasefire")))
+        assert (
+            main(["ingest", "--dry-run", "--json", page + "?utm_source=x", f"{site.url}/gone"]) == 1
+        )
+        out, err = capsys.readouterr()
+        assert main(["ingest", page]) == 0
+
+    [line] = out.splitlines()
+    preview = json.loads(line)
+    assert preview["url"] == page
+    assert preview["title"] == "Ceasefire talks: round 1 ends in Geneva"
+    assert preview["source"] == "127.0.0.1" and preview["passages"] >= 1
+    assert "next week" in preview["text"]
+    assert (
+        f"parley: {site.url}/gone: Could not fetch {site.url}/gone: the server answered 404" in err
+    )
+    assert article_count(settings) == 1
+
+
+def test_sources_are_added_listed_and_removed_from_the_command_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
+    with WebServer() as site:
+        feed = publish(site, [story(1, "Ceasefire"), story(2, "Grain")])
+        assert main(["sources", "add", feed]) == 0
+        assert main(["sources", "add", feed]) == 1
+    assert main(["sources", "list"]) == 0
+    assert main(["sources", "remove", "9"]) == 1
+    out, err = capsys.readouterr()
+    source_id = out.split("#")[1].split(":")[0]
+    assert main(["sources", "remove", source_id]) == 0
+    assert main(["sources", "list"]) == 0
+    after = capsys.readouterr().out
+
+    assert "(feed); found 2 article(s), 2 new" in out
+    assert f"#{source_id}\tfeed\t2 article(s)\tExample Wire\t{feed}" in out
+    assert f"is already source #{source_id}" in err
+    assert "There is no active source #9" in err
+    assert f"Removed source #{source_id} (Example Wire)" in after
+    assert after.endswith("No sources yet.\n")
