@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters
 
 from bot import errors, polling
+from bot.batching import QuestionBatcher
 from bot.context import SERVICES_KEY, BotServices
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender
@@ -50,6 +51,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     application.bot_data[SERVICES_KEY] = BotServices(
         core=services,
         digests=DigestSender(services.sessions),
+        questions=QuestionBatcher(services.answerer.ask_many),
         admin_ids=settings.admin_ids,
         poll_seconds=settings.source_poll_seconds,
     )

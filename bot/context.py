@@ -7,6 +7,7 @@ from typing import cast
 
 from telegram.ext import ContextTypes
 
+from bot.batching import QuestionBatcher
 from bot.digests import DigestSender
 from bot.services import Services
 from knowledge.sources import SourceManager
@@ -20,6 +21,7 @@ class BotServices:
 
     core: Services
     digests: DigestSender
+    questions: QuestionBatcher
     admin_ids: frozenset[int]
     poll_seconds: float
 

@@ -95,6 +95,15 @@ class _Candidate:
     score: float
 
 
+@dataclass(frozen=True)
+class _Reading:
+    question: str
+    vector: Matrix
+    passages: list[RetrievedPassage]
+    weights: dict[str, float]
+    sentences: list[tuple[str, RetrievedPassage, int]]  # sentence, its passage, its position
+
+
 class Answerer:
     """Answers questions from the archive."""
 
@@ -110,24 +119,38 @@ class Answerer:
         return self.ask_many([question])[0]
 
     def ask_many(self, questions: Sequence[str]) -> list[Answer]:
-        """Answer several questions, embedding them together."""
+        """Answer several questions at once: the model embeds all the questions in one batch
+        and all their candidate sentences in another, which is what makes a busy bot fast."""
         cleaned = [" ".join(question.split()) for question in questions]
         vectors = self._embedder.embed(cleaned)
-        return [self._answer(q, vector) for q, vector in zip(cleaned, vectors, strict=True)]
+        readings = [self._read(q, vector) for q, vector in zip(cleaned, vectors, strict=True)]
+        sentences = [sentence for reading in readings for sentence, _, _ in reading.sentences]
+        known = self._sentence_vectors(sentences) if sentences else {}
+        return [self._answer(reading, known) for reading in readings]
 
-    def _answer(self, question: str, vector: Matrix) -> Answer:
+    def _read(self, question: str, vector: Matrix) -> _Reading:
+        """The passages retrieved for a question and the sentences worth scoring in them."""
         terms = content_terms(question)
+        if not question:
+            return _Reading(question, vector, [], {}, [])
         passages = self._retriever.retrieve(vector=vector, terms=terms, limit=PASSAGES_TO_READ)
-        if not question or not passages:
-            return Answer(question)
-        weights = self._retriever.term_weights(terms)
-        candidates = self._candidates(vector, passages, weights)
+        weights = self._retriever.term_weights(terms) if passages else {}
+        seen: set[str] = set()
+        sentences: list[tuple[str, RetrievedPassage, int]] = []
+        for passage in passages:
+            for index, sentence in enumerate(passage_sentences(passage.record.text)):
+                if is_full_sentence(sentence) and sentence not in seen:
+                    seen.add(sentence)
+                    sentences.append((sentence, passage, index))
+        return _Reading(question, vector, passages, weights, sentences)
+
+    def _answer(self, reading: _Reading, known: dict[str, Matrix]) -> Answer:
+        candidates = _candidates(reading, known)
         if not candidates:
-            return Answer(question)
+            return Answer(reading.question)
         best = max(candidates, key=lambda candidate: candidate.score)
-        if not _covers(best) or not _names_found(question, best, passages):
-            return Answer(question)
-        quote = _with_companion(best, candidates)
+        if not _covers(best) or not _names_found(reading.question, best, reading.passages):
+            return Answer(reading.question)
         record = best.passage.record
         citation = Citation(
             title=record.title,
@@ -137,39 +160,9 @@ class Answerer:
             passage=record.text,
             score=best.score,
         )
-        return Answer(question, quote=quote, sources=[citation])
+        return Answer(reading.question, quote=_with_companion(best, candidates), sources=[citation])
 
-    def _candidates(
-        self, question: Matrix, passages: Sequence[RetrievedPassage], weights: dict[str, float]
-    ) -> list[_Candidate]:
-        seen: set[str] = set()
-        found: list[tuple[str, RetrievedPassage, int]] = []
-        for passage in passages:
-            for index, sentence in enumerate(passage_sentences(passage.record.text)):
-                if is_full_sentence(sentence) and sentence not in seen:
-                    seen.add(sentence)
-                    found.append((sentence, passage, index))
-        if not found:
-            return []
-        meanings = self._sentence_vectors([sentence for sentence, _, _ in found]) @ question
-        passage_coverage = {
-            id(passage): coverage(weights, passage.record.text) for passage in passages
-        }
-        candidates = []
-        for (sentence, passage, index), meaning in zip(found, meanings, strict=True):
-            term_share = coverage(weights, sentence)
-            score = (
-                SENTENCE_MEANING * float(meaning)
-                + SENTENCE_TERMS * term_share
-                + PASSAGE_TERMS * passage_coverage[id(passage)]
-                + PASSAGE_MEANING * passage.dense
-            )
-            candidates.append(
-                _Candidate(sentence, passage, index, float(meaning), term_share, score)
-            )
-        return candidates
-
-    def _sentence_vectors(self, sentences: Sequence[str]) -> Matrix:
+    def _sentence_vectors(self, sentences: Sequence[str]) -> dict[str, Matrix]:
         """Sentence embeddings, remembered: the same passages come back for related questions."""
         with self._lock:
             known = {
@@ -183,7 +176,29 @@ class Answerer:
                 self._cache.update(zip(missing, computed, strict=True))
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        return np.stack([known[sentence] for sentence in sentences])
+        return known
+
+
+def _candidates(reading: _Reading, known: dict[str, Matrix]) -> list[_Candidate]:
+    """Every candidate sentence scored on meaning and words, its own and its passage's."""
+    if not reading.sentences:
+        return []
+    vectors = np.stack([known[sentence] for sentence, _, _ in reading.sentences])
+    meanings = vectors @ reading.vector
+    passage_coverage = {
+        id(passage): coverage(reading.weights, passage.record.text) for passage in reading.passages
+    }
+    candidates = []
+    for (sentence, passage, index), meaning in zip(reading.sentences, meanings, strict=True):
+        term_share = coverage(reading.weights, sentence)
+        score = (
+            SENTENCE_MEANING * float(meaning)
+            + SENTENCE_TERMS * term_share
+            + PASSAGE_TERMS * passage_coverage[id(passage)]
+            + PASSAGE_MEANING * passage.dense
+        )
+        candidates.append(_Candidate(sentence, passage, index, float(meaning), term_share, score))
+    return candidates
 
 
 def coverage(weights: dict[str, float], text: str) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from telegram import Message, Update
@@ -54,8 +53,8 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: 
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-    # The model is CPU work: off the event loop, so other chats keep being served meanwhile.
-    answer = await asyncio.to_thread(services(context).core.answerer.ask, question)
+    # Batched on a worker thread: other chats keep being served while the model works.
+    answer = await services(context).questions.ask(question)
     await reply_html(update, replies.answer(answer))
 
 
