@@ -87,17 +87,23 @@ def read_document(path: Path, *, max_bytes: int) -> Document:
     else:
         text = _decode(data, location)
         parsed = parse_markdown(text) if suffix in MARKDOWN_SUFFIXES else parse_article(text)
-    return _document(parsed, url=str(path.resolve()), fallback_title=_title_from_name(path))
+    return _document(
+        parsed, url=str(path.resolve()), fallback_title=_title_from_name(path), source=LOCAL_SOURCE
+    )
 
 
-def _document(parsed: ParsedArticle, *, url: str, fallback_title: str) -> Document:
+def _document(
+    parsed: ParsedArticle, *, url: str, fallback_title: str, source: str, kind: str = "file"
+) -> Document:
+    """The parsed parts as a Document, with fallbacks for what the text did not say."""
     if not parsed.paragraphs:
         raise DocumentError(url, "no article text found")
     return Document(
         url=url,
         title=parsed.title or fallback_title,
         published_at=parsed.published_at,
-        source=parsed.source or LOCAL_SOURCE,
+        source=parsed.source or source,
+        source_kind=kind,
         paragraphs=parsed.paragraphs,
     )
 
@@ -170,17 +176,13 @@ def _iso_date(value: object) -> datetime | None:
 
 def read_web_page(content: bytes, *, url: str) -> Document:
     """An article fetched from the web; its source is the site's name, or else its host."""
-    parsed = parse_html(content, location=url)
     host = urlsplit(url).hostname or url
-    if not parsed.paragraphs:
-        raise DocumentError(url, "no article text found in the page")
-    return Document(
+    return _document(
+        parse_html(content, location=url),
         url=url,
-        title=parsed.title or host,
-        published_at=parsed.published_at,
-        source=parsed.source or host.removeprefix("www."),
-        paragraphs=parsed.paragraphs,
-        source_kind="web",
+        fallback_title=host,
+        source=host.removeprefix("www."),
+        kind="web",
     )
 
 
