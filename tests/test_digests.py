@@ -131,3 +131,23 @@ async def test_admins_are_told_when_a_failing_source_is_deactivated(
     assert added.startswith("Added source #")
     assert "was deactivated" in notice["text"] and "not an RSS or Atom feed" in notice["text"]
     assert "Example Wire" not in listed
+
+
+async def test_a_long_digest_is_split_and_paced_to_one_message_a_second_per_chat(
+    running_bot: RunningBot, bot_api: BotApiServer, site: WebServer
+) -> None:
+    subscribe(running_bot, [SUBSCRIBERS[0]])
+    stories = [story(number, "Very long running humanitarian corridor") for number in range(40)]
+    bot_api.enforce_rate_limit(per_second=30, per_chat_per_second=1)
+
+    await running_bot.ask(ADMIN, f"/addsource {publish(site, stories)}")
+    await eventually(lambda: len(digests_to(bot_api, SUBSCRIBERS[0])) >= 1, timeout=60)
+    await eventually(
+        lambda: "Ask me about them" in "".join(running_bot.replies(SUBSCRIBERS[0])), timeout=30
+    )
+
+    parts = running_bot.replies(SUBSCRIBERS[0])
+    assert len(parts) >= 2 and all(len(part) <= 4096 for part in parts)
+    joined = "\n".join(parts)
+    assert all(joined.count(f"round {n} ends in Geneva</a>") == 1 for n in range(40))
+    assert bot_api.too_many_requests == 0

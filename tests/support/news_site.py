@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -70,6 +71,19 @@ def _text(story: Story, full: bool) -> str:
     return story.paragraphs[0].split(". ")[0] + "."
 
 
+DETAIL_WORDS = (
+    "envoy mediator ministry harbour border grain convoy monitors drones energy sanctions "
+    "shelling evacuation corridor observers deadline parliament referendum airport bridge "
+    "reactor pipeline customs ferry railway hospital school satellite radar frontier"
+).split()
+
+
+def _details(number: int) -> str:
+    """A sentence of its own for each story, so different stories never look syndicated."""
+    rng = random.Random(number)
+    return "Details: " + " ".join(rng.choice(DETAIL_WORDS) for _ in range(40)) + "."
+
+
 def publish(server: WebServer, stories: list[Story], *, feed_path: str = "/feed.xml") -> str:
     """Serve every story's page and an RSS feed of them; returns the feed's URL."""
     for story in stories:
@@ -89,6 +103,7 @@ def story(number: int, topic: str, *, hours_ago: float = 1) -> Story:
             "ceasefire along the front line, according to a statement from the hosts.",
             "Both sides agreed to meet again next week, although neither side said where the "
             "next round of talks would be held or who would lead the delegations.",
+            _details(number),
         ],
         published=datetime.now(UTC) - timedelta(hours=hours_ago),
     )
