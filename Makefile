@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A CPU build of this torch is on the machine; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install install-dev run test lint check bench clean
+.PHONY: install install-dev browser run test lint check bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,6 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-EXAMPLE := Who leads the Russian delegation?
 HAS_TOKEN := from bot.settings import Settings; raise SystemExit(not Settings().telegram_bot_token)
 
 run: install
@@ -32,11 +31,20 @@ run: install
 	@if $(BIN)/python -c '$(HAS_TOKEN)'; then \
 		$(BIN)/parley run; \
 	else \
-		echo "TELEGRAM_BOT_TOKEN is not set, so the bot is not started; the example question instead:"; \
-		$(BIN)/parley ask "$(EXAMPLE)"; \
+		echo "TELEGRAM_BOT_TOKEN is not set: starting the playground, the real bot on a local Telegram stand-in."; \
+		$(BIN)/parley playground; \
 	fi
 
-test: install-dev
+# Debian's Chromium and its driver for the browser tests; nothing downloads a browser build.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "Installing chromium and chromium-driver for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+
+test: install-dev browser
 	$(BIN)/python -m pytest
 
 lint: install-dev

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         "reindex", help="re-embed every passage with the configured model"
     ).set_defaults(handler=run_reindex)
     commands.add_parser("run", help="start the Telegram bot").set_defaults(handler=run_main)
+    commands.add_parser(
+        "playground", help="try the bot in a browser, on a local stand-in for Telegram"
+    ).set_defaults(handler=run_playground)
     cli_sources.add_parser(commands, run_sources_command)
     return parser
 
@@ -117,6 +120,7 @@ def configure_logging(level: str) -> None:
         "transformers",
         "urllib3",
         "alembic",
+        "apscheduler",
     ):
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -276,6 +280,13 @@ def run_main(_args: argparse.Namespace, settings: Settings) -> int:
         application = build_application(settings, services)
         asyncio.run(serve(application, settings))
     return 0
+
+
+def run_playground(_args: argparse.Namespace, settings: Settings) -> int:
+    """`parley playground`: the bot on a local Bot API server, with a chat page, until SIGTERM."""
+    from playground.runner import run  # the playground is loaded only when it is asked for
+
+    return run(settings)
 
 
 if __name__ == "__main__":

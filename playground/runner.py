@@ -127,7 +127,7 @@ def run(settings: Settings) -> int:
     """Serve the page and run the bot until SIGTERM or Ctrl-C."""
     server, users = start_page(settings)
     try:
-        names = ", ".join(user.name for user in users)
+        names = ", ".join(user.name for user in users[:-1]) + f" or {users[-1].name}"
         print(f"Parley playground: {server.url}/", flush=True)
         print(f"Chat with the bot there as {names}. Ctrl-C stops it.", flush=True)
         playground = build_bot(settings, server, users)

@@ -28,7 +28,7 @@ def test_atom_entries_carry_full_text() -> None:
 
     [item] = feed.items
     assert item.title == "Energy talks: round 3 ends in Geneva"
-    assert len(item.paragraphs) == 3
+    assert item.paragraphs == story(3, "Energy").paragraphs
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,10 @@
 // Parley playground: chat with the real bot as one of a few users.
-//
-// Bot text is never parsed as HTML here: the server turns the bot's Telegram HTML into plain
-// text plus entities (as Telegram does), and this page builds DOM nodes from those with
-// textContent. Links open only for http(s) URLs.
-"use strict";
+import { element, richText, safeUrl } from "./rich-text.js";
 
 const API = "/playground/api";
 const POLL_WAIT_SECONDS = 20;
 const RETRY_MS = 1000;
 const TYPING_TIMEOUT_MS = 60000;
-const COMMAND = /(^|[\s(])(\/[A-Za-z0-9_]{1,32})(?=$|[\s.,;:!?)])/g;
 const SUGGESTIONS = ["Who leads the Russian delegation?", "/help", "/latest", "/sources", "/subscribe"];
 const ADMIN_SUGGESTIONS = ["/addsource ", "/ingest "]; // a trailing space: fill in, don't send
 
@@ -193,9 +188,11 @@ function renderSuggestions() {
   const texts = SUGGESTIONS.concat(user && user.admin ? ADMIN_SUGGESTIONS : []);
   $("suggestions").replaceChildren(
     ...texts.map((text) => {
-      const chip = element("button", "suggestion", text.trim());
+      const fills = text.endsWith(" ");
+      const chip = element("button", "suggestion", fills ? `${text.trim()} …` : text);
       chip.type = "button";
-      chip.addEventListener("click", () => (text.endsWith(" ") ? fill(text) : send(text)));
+      if (fills) chip.title = "Fills in the message box";
+      chip.addEventListener("click", () => (fills ? fill(text) : send(text)));
       return chip;
     }),
   );
@@ -219,7 +216,8 @@ function fill(text) {
 function growBox() {
   const box = $("message");
   box.style.height = "auto";
-  box.style.height = `${Math.min(box.scrollHeight, 160)}px`;
+  box.style.height = `${Math.min(box.scrollHeight + 2, 160)}px`; // + the borders
+  box.style.overflowY = box.scrollHeight > 160 ? "auto" : "hidden";
 }
 
 // ---------------------------------------------------------------------------- rendering: messages
@@ -243,7 +241,8 @@ function messageItem(message) {
   const sender = message.from_bot ? state.bot.name : currentUser().name;
   item.append(element("span", "visually-hidden", `${sender}:`));
   const bubble = element("div", "bubble");
-  bubble.append(richText(message.text, message.entities || [], message.from_bot));
+  const onCommand = message.from_bot ? send : null; // as in Telegram, the bot's /commands click
+  bubble.append(richText(message.text, message.entities || [], onCommand));
   item.append(bubble);
   if (message.buttons.length) item.append(keyboard(message));
   const time = new Date(message.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -273,134 +272,6 @@ function keyboard(message) {
     box.append(line);
   }
   return box;
-}
-
-// Telegram's entities nest like the HTML they came from; each becomes one element.
-function richText(text, entities, commandsClickable) {
-  const sorted = [...entities].sort((a, b) => a.offset - b.offset || b.length - a.length);
-  const root = document.createDocumentFragment();
-  build(root, text, sorted, 0, text.length, commandsClickable);
-  tidyBlocks(root);
-  return root;
-}
-
-function build(parent, text, entities, start, end, clickable) {
-  let position = start;
-  let index = 0;
-  while (index < entities.length) {
-    const entity = entities[index];
-    const from = Math.max(entity.offset, position);
-    const to = Math.min(entity.offset + entity.length, end);
-    let next = index + 1;
-    while (next < entities.length && entities[next].offset < to) next += 1;
-    if (from < to) {
-      appendText(parent, text.slice(position, from), clickable);
-      const node = entityElement(entity, text.slice(from, to));
-      const inside = clickable && !["code", "pre", "text_link", "url"].includes(entity.type);
-      build(node, text, entities.slice(index + 1, next), from, to, inside);
-      parent.append(node);
-      position = to;
-    }
-    index = next;
-  }
-  appendText(parent, text.slice(position, end), clickable);
-}
-
-function entityElement(entity, content) {
-  switch (entity.type) {
-    case "bold": return element("strong");
-    case "italic": return element("em");
-    case "underline": return element("u");
-    case "strikethrough": return element("s");
-    case "code": return element("code");
-    case "pre": return element("pre");
-    case "blockquote":
-    case "expandable_blockquote": return element("blockquote");
-    case "spoiler": return spoiler();
-    case "text_link": return link(entity.url);
-    case "url": return link(content);
-    default: return element("span");
-  }
-}
-
-function link(url) {
-  const href = safeUrl(url);
-  if (!href) return element("span");
-  const anchor = element("a");
-  anchor.href = href;
-  anchor.target = "_blank";
-  anchor.rel = "noopener noreferrer";
-  return anchor;
-}
-
-function safeUrl(url) {
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-  } catch {
-    return null;
-  }
-}
-
-function spoiler() {
-  const node = element("span", "spoiler");
-  node.tabIndex = 0;
-  node.setAttribute("role", "button");
-  node.setAttribute("aria-label", "Hidden text; press to reveal");
-  const reveal = () => {
-    node.classList.add("revealed");
-    node.removeAttribute("role");
-    node.removeAttribute("aria-label");
-  };
-  node.addEventListener("click", reveal);
-  node.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      reveal();
-    }
-  });
-  return node;
-}
-
-// Bot commands in the bot's text can be clicked, as in Telegram.
-function appendText(parent, text, clickable) {
-  if (!text) return;
-  if (!clickable) {
-    parent.append(document.createTextNode(text));
-    return;
-  }
-  let last = 0;
-  for (const match of text.matchAll(COMMAND)) {
-    const at = match.index + match[1].length;
-    parent.append(document.createTextNode(text.slice(last, at)));
-    const command = element("button", "command", match[2]);
-    command.type = "button";
-    command.addEventListener("click", () => send(match[2]));
-    parent.append(command);
-    last = at + match[2].length;
-  }
-  parent.append(document.createTextNode(text.slice(last)));
-}
-
-// A quote or code block is already on its own line: drop the line breaks around it.
-function tidyBlocks(root) {
-  for (const block of root.querySelectorAll("blockquote, pre")) {
-    const before = block.previousSibling;
-    const after = block.nextSibling;
-    if (before && before.nodeType === Node.TEXT_NODE && before.data.endsWith("\n")) {
-      before.data = before.data.slice(0, -1);
-    }
-    if (after && after.nodeType === Node.TEXT_NODE && after.data.startsWith("\n")) {
-      after.data = after.data.slice(1);
-    }
-  }
-}
-
-function element(tag, className = "", text = "") {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text) node.textContent = text;
-  return node;
 }
 
 // ---------------------------------------------------------------------------- start
@@ -438,6 +309,7 @@ async function main() {
   state.users.forEach((user) => state.chats.set(user.id, new Map()));
   setStatus("");
   bindComposer();
+  growBox();
   select(initialUser());
   follow();
 }

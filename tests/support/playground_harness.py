@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
 from types import TracebackType
+from typing import Any
 
 from bot.app import start_bot, stop_bot
 from bot.settings import Settings
@@ -59,6 +61,5 @@ class BackgroundPlayground:
             self._playground.close()
             self._playground = None
 
-    def _run(self, coroutine: object) -> None:
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
-        future.result(timeout=START_TIMEOUT)
+    def _run(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=START_TIMEOUT)
