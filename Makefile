@@ -53,5 +53,10 @@ lint: install-dev
 
 check: lint test
 
+# The benchmark suite (issue 6): tables on the terminal, figures in bench/results/latest.json.
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--quick" or "--only retrieval --sizes 1000000".
+bench: install-dev
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -62,6 +62,8 @@ class HTTPServer(ThreadingHTTPServer):
     """A threaded server on ``host:port`` (0: any free port) that hands requests to ``api``."""
 
     daemon_threads = True  # a pending long poll must not hold up shutdown
+    # socketserver's default backlog of 5 drops connections when the bot sends 30 at once.
+    request_queue_size = 128
 
     def __init__(self, api: BotApi, host: str, port: int) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET

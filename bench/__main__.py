@@ -1,0 +1,175 @@
+"""`python -m bench`: run the benchmarks, print the tables, write bench/results/latest.json."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from bench import fanout, ingest, memory, report, retrieval, startup, telegram
+from bench.archive import ensure_archive
+from bench.corpus import GENERATOR_VERSION
+from bench.machine import describe_machine
+from knowledge.embedding import load_embedder
+
+RESULTS = Path(__file__).resolve().parent / "results"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+SECTIONS = ("retrieval", "memory", "ingest", "telegram", "digests", "startup")
+METHOD = {
+    "archive": "Synthetic archives are built through Parley's own schema (Alembic migrations) "
+    "with rows written by plain SQL executemany in bulk, not one transaction per article; "
+    "passage terms are knowledge.terms.index_terms of the text, vectors carry the bundled "
+    "model's id. Cached in bench/results/cache by size and generator version.",
+    "text": "Passage text: Zipf-distributed words (exponent 1.05) over the seed article's "
+    "words (most frequent first) plus 40,000 made-up words; 6–9 sentences, ~120 words each.",
+    "vectors": "Vectors: a two-level Gaussian mixture in 384 dimensions (2,000 topics × 25 "
+    "sub-topics, a shared direction, noise), L2-normalised float32; cosine ≈ 0.06 unrelated, "
+    "≈ 0.36 same topic, ≈ 0.56 same sub-topic. Queries: a random stored vector plus noise "
+    "(cosine 0.8 to it) and three distinct content words of that passage.",
+    "latency": "Latencies are p50 / p95 over every query (after 5 warm-up queries); the "
+    "operations run in a rotating order per query, the baseline beside them in the same run. "
+    "recall@10: overlap of VectorIndex.search's top 10 with exact float32 top 10.",
+    "answer": "Answer = Answerer.ask with the question's vector precomputed: retrieval (6 "
+    "passages) + embedding their sentences with the real model + scoring; the question's own "
+    "embedding is timed separately ('question embedding alone').",
+    "ingest": "Ingest = Ingestor.plan_files + Ingestor.store on a fresh archive (what `parley "
+    "ingest` does after start-up) vs the embedder's embed() on the very same passages, batch "
+    "64; rounds alternate which goes first; the ratio is the median of per-round ratios.",
+    "telegram": "Telegram: the real application (build_application + start_bot) polling a "
+    "local Bot API server in the same process; latency from queueing the user's message to "
+    "the server recording the reply. 1 user: one question in flight, each from its own chat "
+    "(so the 1 msg/s per-chat limit adds no wait); 20 users: each asks again as soon as its "
+    "reply arrives, in its own chat. Questions: tests/eval's 38, in turn.",
+    "digests": "Digests: DigestSender.send_pending through the Application's bot against the "
+    "local server answering 429 above 30 msg/s overall and 1/s per chat; 429s counted by the "
+    "server, sampled after 1 s.",
+    "memory": "Peak RSS: VmHWM of a fresh process per archive that builds Parley's "
+    "services as `parley run` does (model, every vector, fingerprints) and answers one "
+    "question; start-up RSS is the `parley run` process's VmHWM after its first answer.",
+    "server": "The local Bot API server's listen backlog is raised from 5 to 128 in this "
+    "process: with 5 the kernel drops the bot's concurrent connections (httpx ReadError).",
+}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes and repetitions of one run."""
+
+    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
+    queries: int = 200
+    memory_sizes: tuple[int, ...] = (100_000, 1_000_000)
+    ingest_articles: int = 300
+    ingest_rounds: int = 3
+    telegram_size: int = 100_000
+    sequential_questions: int = 50
+    crowd_seconds: float = 20.0
+    diagnostic_seconds: float = 10.0
+    subscribers: int = 5_000
+    launches: int = 3
+
+
+QUICK = Plan(
+    sizes=(10_000,),
+    queries=40,
+    memory_sizes=(10_000,),
+    ingest_articles=30,
+    ingest_rounds=1,
+    telegram_size=10_000,
+    sequential_questions=12,
+    crowd_seconds=5.0,
+    diagnostic_seconds=0.0,
+    subscribers=200,
+    launches=1,
+)
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (< 2 minutes)")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated sections: {SECTIONS}"
+    )
+    parser.add_argument("--sizes", help="retrieval archive sizes, comma-separated")
+    parser.add_argument("--queries", type=int, help="queries per retrieval size")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--cache", type=Path, default=RESULTS / "cache", help="built archives")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen sections, print the tables, write the JSON."""
+    args = parse_arguments(argv)
+    sections = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        print(f"bench: unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
+        return 2
+    plan = QUICK if args.quick else Plan()
+    if args.sizes:
+        plan = replace(plan, sizes=tuple(int(size) for size in args.sizes.split(",")))
+    if args.queries:
+        plan = replace(plan, queries=args.queries)
+    logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)
+    console = Console(stderr=True)
+    began = time.perf_counter()
+
+    def say(message: str) -> None:
+        console.print(f"[dim]{time.perf_counter() - began:6.0f}s[/dim] {message}")
+
+    results: dict[str, Any] = {
+        "mode": "quick" if args.quick else "full",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generator_version": GENERATOR_VERSION,
+        "machine": describe_machine(),
+        "method": METHOD,
+    }
+    say("loading the model")
+    embedder = load_embedder()
+    cache: Path = args.cache
+    runners: dict[str, Callable[[], dict[str, object]]] = {
+        "retrieval": lambda: retrieval.run(
+            plan.sizes, cache_dir=cache, queries=plan.queries, embedder=embedder, say=say
+        ),
+        "memory": lambda: memory.run(plan.memory_sizes, cache_dir=cache, say=say),
+        "ingest": lambda: ingest.run(
+            articles=plan.ingest_articles, repeats=plan.ingest_rounds, embedder=embedder, say=say
+        ),
+        "telegram": lambda: telegram.run(
+            ensure_archive(plan.telegram_size, cache, say),
+            embedder,
+            sequential_questions=plan.sequential_questions,
+            crowd_seconds=plan.crowd_seconds,
+            diagnostic_seconds=plan.diagnostic_seconds,
+            say=say,
+        ),
+        "digests": lambda: fanout.run(subscribers=plan.subscribers, embedder=embedder, say=say),
+        "startup": lambda: startup.run(
+            ensure_archive(plan.telegram_size, cache, say),
+            embedder,
+            launches=plan.launches,
+            say=say,
+        ),
+    }
+    for name in SECTIONS:
+        if name in sections:
+            results[name] = runners[name]()
+    results["duration_seconds"] = round(time.perf_counter() - began, 1)
+    results["load_average_at_end"] = [round(value, 2) for value in os.getloadavg()]
+    results["targets"] = report.judge(results)
+    report.write_json(results, args.output)
+    report.print_report(results, Console(width=160))
+    say(f"figures written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Synthetic archives of any size, built through Parley's own schema and cached on disk.
+
+The schema comes from Parley's migrations (`storage.db.upgrade_database`); the rows —
+sources, articles, passages, passage_vectors (little-endian float32 BLOBs, as
+`storage.vectors.vector_to_blob` writes them) and the FTS5 `passage_terms` — are written in
+bulk with plain SQL `executemany`, about 100× faster than one transaction per article through
+`Ingestor.store`. The rows are the ones ingestion would write: passage terms are
+`knowledge.terms.index_terms` of the text (checked on a sample), vectors carry the bundled
+model's id, so Parley opens the archive as its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bench.corpus import GENERATOR_VERSION, Passage, VectorModel, Vectors, Vocabulary, passages
+from knowledge.embedding import BUNDLED_MODEL_ID
+from knowledge.terms import index_terms
+from storage.db import create_database_engine, upgrade_database
+
+CHUNK = 20_000
+SOURCES = ["Reuters", "Associated Press", "AFP", "Bloomberg", "Kyiv Independent", "TASS"]
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuiltArchive:
+    """A synthetic archive on disk."""
+
+    path: Path
+    passages: int
+    articles: int
+    build_seconds: float | None  # None when it came from the cache
+
+    @property
+    def url(self) -> str:
+        """The DATABASE_URL that opens it."""
+        return f"sqlite:///{self.path}"
+
+
+def archive_name(size: int) -> str:
+    """The cache file of an archive: its size and the generator version that made it."""
+    return f"archive-{size}-g{GENERATOR_VERSION}.db"
+
+
+def ensure_archive(size: int, cache_dir: Path, say: Say) -> BuiltArchive:
+    """The cached archive of `size` passages, built first when it is missing."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / archive_name(size)
+    if path.exists():
+        with sqlite3.connect(path) as connection:
+            articles = int(connection.execute("SELECT count(*) FROM articles").fetchone()[0])
+        return BuiltArchive(path, size, articles, None)
+    partial = path.with_suffix(".partial")
+    for leftover in cache_dir.glob(partial.name + "*"):
+        leftover.unlink()
+    start = time.perf_counter()
+    articles = _build(partial, size, say)
+    os.replace(partial, path)
+    return BuiltArchive(path, size, articles, time.perf_counter() - start)
+
+
+def copy_archive(archive: BuiltArchive, destination: Path) -> BuiltArchive:
+    """A private copy to write to, so the cached archive stays as built."""
+    shutil.copyfile(archive.path, destination)
+    return BuiltArchive(destination, archive.passages, archive.articles, None)
+
+
+def _build(path: Path, size: int, say: Say) -> int:
+    engine = create_database_engine(f"sqlite:///{path}")
+    try:
+        upgrade_database(engine)
+    finally:
+        engine.dispose()
+    vocabulary = Vocabulary()
+    model = VectorModel()
+    rng = np.random.default_rng(size)
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=MEMORY")
+    connection.execute("PRAGMA synchronous=OFF")
+    connection.execute("PRAGMA cache_size=-262144")
+    now = datetime(2025, 9, 1)
+    connection.executemany(
+        "INSERT INTO sources (id, name, kind, active, created_at, failures) "
+        "VALUES (?, ?, 'file', 1, ?, 0)",
+        [(number, name, now) for number, name in enumerate(SOURCES, start=1)],
+    )
+    next_passage, next_article = 1, 1
+    last_report = time.perf_counter()
+    while next_passage <= size:
+        count = min(CHUNK, size - next_passage + 1)
+        texts = passages(vocabulary, rng, count)
+        if next_passage == 1:
+            _check_terms([text.text for text in texts[:200]], [text.terms for text in texts[:200]])
+        vectors = model.passages(rng, count)
+        next_article = _write_chunk(
+            connection, rng, next_passage, next_article, texts, vectors, now
+        )
+        next_passage += count
+        connection.commit()
+        if time.perf_counter() - last_report > 15:
+            say(f"  {path.stem}: {next_passage - 1:,} of {size:,} passages written")
+            last_report = time.perf_counter()
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+    return next_article - 1
+
+
+def _write_chunk(
+    connection: sqlite3.Connection,
+    rng: np.random.Generator,
+    first_passage: int,
+    first_article: int,
+    texts: list[Passage],
+    vectors: Vectors,
+    now: datetime,
+) -> int:
+    """Group the chunk's passages into articles of 2–6 passages and write every row."""
+    articles, passage_rows, vector_rows, term_rows = [], [], [], []
+    position, article_id, index = 0, first_article, 0
+    while index < len(texts):
+        length = min(int(rng.integers(2, 7)), len(texts) - index)
+        group = texts[index : index + length]
+        body = "\n\n".join(passage.text for passage in group)
+        source = 1 + article_id % len(SOURCES)
+        published = now - timedelta(minutes=int(article_id) * 7 % 500_000)
+        title = " ".join(group[0].text.split()[:8]).rstrip(".")
+        outlet = SOURCES[source - 1].lower().replace(" ", "-")
+        articles.append(
+            (
+                article_id,
+                source,
+                f"https://bench.example/{outlet}/{article_id}",
+                title,
+                published,
+                body,
+                hashlib.sha256(f"article {article_id}".encode()).hexdigest(),
+                int(rng.integers(-(2**63), 2**63 - 1)),
+                now,
+            )
+        )
+        for position, passage in enumerate(group):
+            passage_id = first_passage + index + position
+            passage_rows.append((passage_id, article_id, position, passage.text))
+            vector_rows.append(
+                (
+                    passage_id,
+                    BUNDLED_MODEL_ID,
+                    vectors.shape[1],
+                    hashlib.sha256(passage.text.encode()).hexdigest(),
+                    np.asarray(vectors[index + position], dtype="<f4").tobytes(),
+                )
+            )
+            term_rows.append((passage_id, passage.terms))
+        index += length
+        article_id += 1
+    connection.executemany(
+        "INSERT INTO articles (id, source_id, url, title, published_at, text, content_hash, "
+        "fingerprint, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        articles,
+    )
+    connection.executemany(
+        "INSERT INTO passages (id, article_id, position, text) VALUES (?, ?, ?, ?)", passage_rows
+    )
+    connection.executemany(
+        "INSERT INTO passage_vectors (passage_id, model, dimension, text_hash, vector) "
+        "VALUES (?, ?, ?, ?, ?)",
+        vector_rows,
+    )
+    connection.executemany("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)", term_rows)
+    return article_id
+
+
+def _check_terms(texts: list[str], terms: list[str]) -> None:
+    """The terms written must be exactly what ingestion would index the text under."""
+    for text, written in zip(texts, terms, strict=True):
+        if index_terms(text) != written:
+            raise AssertionError(f"generated terms differ from index_terms for {text[:60]!r}")
+
+
+def load_matrix(path: Path, *, dimension: int) -> tuple[npt.NDArray[np.int64], Vectors]:
+    """Every passage id and vector, read with plain sqlite3: the baseline's own copy."""
+    with sqlite3.connect(path) as connection:
+        count = int(connection.execute("SELECT count(*) FROM passage_vectors").fetchone()[0])
+        ids = np.empty(count, dtype=np.int64)
+        matrix = np.empty((count, dimension), dtype=np.float32)
+        cursor = connection.execute(
+            "SELECT passage_id, vector FROM passage_vectors ORDER BY passage_id"
+        )
+        row = 0
+        while batch := cursor.fetchmany(50_000):
+            ids[row : row + len(batch)] = [passage_id for passage_id, _ in batch]
+            blob = b"".join(vector for _, vector in batch)
+            matrix[row : row + len(batch)] = np.frombuffer(blob, dtype="<f4").reshape(
+                len(batch), dimension
+            )
+            row += len(batch)
+    return ids, matrix

@@ -1,0 +1,71 @@
+"""A child process that starts like `parley run` and reports its peak memory.
+
+`python -m bench.probe` builds Parley's services exactly as `parley run` does (migrations,
+the real model, every stored vector into the index, the fingerprints), answers one
+question, and prints one JSON line: peak RSS (VmHWM) and how long loading took.
+With --model-only it loads just the model: the fixed cost every archive size pays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+QUESTION = "Who leads the Russian delegation?"
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set in KiB: VmHWM, which starts afresh at exec. (Linux
+    carries getrusage's ru_maxrss across execve, so a child started by a large parent would
+    report the parent's peak.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Load, answer one question, print the figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench.probe")
+    parser.add_argument("--model-only", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    start = time.perf_counter()
+    passages = 0
+    if args.model_only:
+        from knowledge.embedding import load_embedder
+
+        load_embedder().embed([QUESTION])
+    else:
+        from bot.services import build_services
+        from bot.settings import Settings
+
+        services = build_services(Settings(_env_file=None))  # type: ignore[call-arg]
+        passages = len(services.vectors)
+        services.answerer.ask(QUESTION)
+        services.close()
+    loaded = time.perf_counter() - start
+    peak_kib = peak_rss_kib()
+    print(
+        json.dumps(
+            {
+                "peak_rss_mib": round(peak_kib / 1024, 1),
+                "load_and_answer_seconds": round(loaded, 2),
+                "passages": passages,
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""1. Retrieval at 10k, 100k and 1M passages: dense, brute force, FTS5, hybrid and answers."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy.orm import Session
+
+from bench.archive import Say, ensure_archive, load_matrix
+from bench.corpus import DIMENSION, VectorModel, Vectors, question_words
+from bench.stats import latency_summary, ratio
+from knowledge.answering import Answerer
+from knowledge.embedding import BUNDLED_MODEL_ID, Embedder
+from knowledge.retrieval import Retriever
+from knowledge.terms import content_terms
+from storage.db import create_database_engine, session_factory
+from storage.fulltext import SqliteFullTextIndex
+from storage.vectors import Matrix, VectorIndex, load_vector_index
+
+TOP = 10
+WARMUP = 5
+
+
+@dataclass(frozen=True)
+class Query:
+    """A synthetic question: words of a stored passage and a vector near that passage's."""
+
+    text: str
+    terms: list[str]
+    vector: Matrix
+
+
+class PrecomputedQuestions:
+    """The real embedder, except that the benchmark's questions get their synthetic vectors:
+    answers then cost retrieval plus sentence selection (which embeds sentences for real)."""
+
+    def __init__(self, embedder: Embedder, known: dict[str, Matrix]) -> None:
+        self._embedder = embedder
+        self._known = known
+        self.model_id = embedder.model_id
+        self.dimension = embedder.dimension
+
+    @property
+    def max_tokens(self) -> int:
+        return self._embedder.max_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return self._embedder.count_tokens(text)
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        missing = [text for text in texts if text not in self._known]
+        computed = dict(zip(missing, self._embedder.embed(missing), strict=True))
+        rows = [self._known[text] if text in self._known else computed[text] for text in texts]
+        return np.stack(rows).astype(np.float32) if rows else self._embedder.embed([])
+
+
+def brute_force(ids: npt.NDArray[np.int64], matrix: Vectors, query: Matrix) -> list[int]:
+    """The baseline: a float32 matrix-vector product and argpartition, nothing else."""
+    scores = matrix @ query
+    top = np.argpartition(-scores, TOP - 1)[:TOP]
+    return [int(i) for i in ids[top[np.argsort(-scores[top])]]]
+
+
+def make_queries(
+    path: Path, ids: npt.NDArray[np.int64], matrix: Vectors, count: int, seed: int
+) -> list[Query]:
+    """Questions about random stored passages."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(ids), size=count, replace=False)
+    wanted = [int(ids[row]) for row in rows]
+    with sqlite3.connect(path) as connection:
+        placeholders = ",".join("?" * len(wanted))
+        texts = dict(
+            connection.execute(
+                f"SELECT id, text FROM passages WHERE id IN ({placeholders})", wanted
+            ).fetchall()
+        )
+    vectors = VectorModel.queries(rng, matrix[rows])
+    queries = []
+    for passage_id, vector in zip(wanted, vectors, strict=True):
+        text = question_words(texts[passage_id], rng)
+        queries.append(Query(text, content_terms(text), vector))
+    return queries
+
+
+OPERATIONS = ("baseline", "dense", "fts", "hybrid", "answer", "embedding")
+
+
+@dataclass
+class Subjects:
+    """What one archive size is measured with."""
+
+    ids: npt.NDArray[np.int64]
+    matrix: Vectors
+    index: VectorIndex
+    fulltext: SqliteFullTextIndex
+    retriever: Retriever
+    answerer: Answerer
+    embedder: Embedder
+
+    def time_query(
+        self, session: Session, query: Query, shift: int
+    ) -> tuple[dict[str, float], float, bool]:
+        """Each operation's seconds for one query (in a rotated order, so none always goes
+        first), recall@10 of the dense search, and whether the answer was covered."""
+        times: dict[str, float] = {}
+        exact: list[int] = []
+        dense: list[tuple[int, float]] = []
+        covered = False
+        for name in OPERATIONS[shift:] + OPERATIONS[:shift]:
+            began = time.perf_counter()
+            if name == "baseline":
+                exact = brute_force(self.ids, self.matrix, query.vector)
+            elif name == "dense":
+                dense = self.index.search(query.vector, TOP)
+            elif name == "fts":
+                self.fulltext.search(session, query.terms, TOP)
+            elif name == "hybrid":
+                self.retriever.retrieve(vector=query.vector, terms=query.terms, limit=TOP)
+            elif name == "answer":
+                covered = self.answerer.ask(query.text).covered
+            else:
+                self.embedder.embed([query.text])
+            times[name] = time.perf_counter() - began
+        recall = len(set(exact) & {passage_id for passage_id, _ in dense}) / TOP
+        return times, recall, covered
+
+
+def measure_size(
+    size: int, *, cache_dir: Path, queries: int, embedder: Embedder, say: Say
+) -> dict[str, object]:
+    """Every retrieval figure at one archive size."""
+    archive = ensure_archive(size, cache_dir, say)
+    if archive.build_seconds is not None:
+        say(f"  built the {size:,}-passage archive in {archive.build_seconds:.0f} s")
+    engine = create_database_engine(archive.url)
+    sessions = session_factory(engine)
+    start = time.perf_counter()
+    with sessions() as session:
+        index = load_vector_index(session, model=BUNDLED_MODEL_ID, dimension=DIMENSION)
+    index_load = time.perf_counter() - start
+    ids, matrix = load_matrix(archive.path, dimension=DIMENSION)
+    asked = make_queries(archive.path, ids, matrix, queries + WARMUP, seed=1000 + size)
+    fulltext = SqliteFullTextIndex()
+    retriever = Retriever(sessions=sessions, fulltext=fulltext, vectors=index)
+    answerer = Answerer(
+        embedder=PrecomputedQuestions(embedder, {q.text: q.vector for q in asked}),
+        retriever=retriever,
+    )
+    subjects = Subjects(ids, matrix, index, fulltext, retriever, answerer, embedder)
+    times: dict[str, list[float]] = {name: [] for name in OPERATIONS}
+    recalls: list[float] = []
+    covered = 0
+    say(f"  {size:,} passages: index loaded in {index_load:.1f} s; {queries} queries")
+    with sessions() as session:
+        for number, query in enumerate(asked):
+            taken, recall, answered = subjects.time_query(session, query, number % len(OPERATIONS))
+            if number >= WARMUP:
+                for name, seconds in taken.items():
+                    times[name].append(seconds)
+                recalls.append(recall)
+                covered += answered
+            if number and number % 50 == 0:
+                say(f"  {size:,} passages: {number} of {len(asked)} queries")
+    engine.dispose()
+    summaries = {name: latency_summary(values) for name, values in times.items()}
+    return {
+        "passages": archive.passages,
+        "articles": archive.articles,
+        "queries": queries,
+        "archive_build_seconds": _rounded(archive.build_seconds),
+        "index_load_seconds": round(index_load, 2),
+        "dense_ms": summaries["dense"],
+        "baseline_ms": summaries["baseline"],
+        "dense_speedup_vs_baseline_p50": ratio(
+            summaries["baseline"]["p50"], summaries["dense"]["p50"]
+        ),
+        "fts_ms": summaries["fts"],
+        "hybrid_ms": summaries["hybrid"],
+        "answer_ms": summaries["answer"],
+        "question_embedding_ms": summaries["embedding"],
+        "recall_at_10": round(float(np.mean(recalls)), 4),
+        "recall_at_10_worst": round(float(np.min(recalls)), 4),
+        "answers_covered": round(covered / max(1, queries), 3),
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def run(
+    sizes: Sequence[int], *, cache_dir: Path, queries: int, embedder: Embedder, say: Say
+) -> dict[str, object]:
+    """Retrieval figures for each size, keyed by the size as a string."""
+    results: dict[str, object] = {}
+    for size in sizes:
+        say(f"retrieval at {size:,} passages")
+        results[str(size)] = measure_size(
+            size, cache_dir=cache_dir, queries=queries, embedder=embedder, say=say
+        )
+    return results
