@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
@@ -15,6 +15,15 @@ log = logging.getLogger(__name__)
 
 MAX_TRACKED_CHATS = 50_000
 ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
+Callback = Callable[..., Coroutine[Any, Any, ApiResult]]
+
+
+@dataclass
+class _ChatPace:
+    """When a chat may next receive a message; sends to one chat go one at a time."""
+
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ready_at: float = 0.0
 
 
 class DeliveryRateLimiter(AIORateLimiter):
@@ -28,37 +37,59 @@ class DeliveryRateLimiter(AIORateLimiter):
         max_retries: int = 5,
         network_retries: int = 4,
         backoff: float = 0.5,
-        per_chat_per_second: float = 1.0,
+        chat_interval: float = 1.0,
     ):
         super().__init__(max_retries=max_retries)
         self._network_retries = network_retries
         self._backoff = backoff
-        self._per_chat = per_chat_per_second
-        self._chat_limiters: dict[object, AsyncLimiter] = {}
-
-    def _chat_limiter(self, endpoint: str, data: dict[str, Any]) -> AsyncLimiter | None:
-        chat_id = data.get("chat_id")
-        if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
-            return None
-        if len(self._chat_limiters) > MAX_TRACKED_CHATS:
-            self._chat_limiters.clear()  # a limiter only matters for a second after its use
-        limiter = self._chat_limiters.get(chat_id)
-        if limiter is None:
-            limiter = self._chat_limiters[chat_id] = AsyncLimiter(1, 1 / self._per_chat)
-        return limiter
+        self._chat_interval = chat_interval
+        self._paces: dict[object, _ChatPace] = {}
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, ApiResult]],
+        callback: Callback,
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> ApiResult:
-        chat_limiter = self._chat_limiter(endpoint, data)
-        if chat_limiter is not None:
-            await chat_limiter.acquire()
+        chat_id = data.get("chat_id")
+        if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
+            return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
+        pace = self._pace(chat_id)
+        async with pace.turn:
+            loop = asyncio.get_running_loop()
+            if (wait := pace.ready_at - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            try:
+                return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
+            finally:
+                # Counted from when the previous message was answered, not sent: Telegram
+                # must never see two within the interval, however the network jitters.
+                pace.ready_at = loop.time() + self._chat_interval
+
+    def _pace(self, chat_id: object) -> _ChatPace:
+        if len(self._paces) > MAX_TRACKED_CHATS:
+            now = asyncio.get_running_loop().time()
+            idle = [
+                key
+                for key, pace in self._paces.items()
+                if not pace.turn.locked() and pace.ready_at <= now
+            ]
+            for key in idle:  # a pace only matters until its chat may receive again
+                del self._paces[key]
+        return self._paces.setdefault(chat_id, _ChatPace())
+
+    async def _send(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> ApiResult:
         attempt = 0
         while True:
             try:
