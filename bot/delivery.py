@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,20 @@ from telegram.ext import AIORateLimiter
 log = logging.getLogger(__name__)
 
 MAX_TRACKED_CHATS = 50_000
+# Telegram allows about 30 bulk messages a second; a little under it, evenly spaced (not in
+# bursts), keeps every 1-second window below the limit whatever the network does.
+BULK_PER_SECOND = 29.0
+_bulk: ContextVar[bool] = ContextVar("parley_bulk_delivery", default=False)
+
+
+@contextmanager
+def bulk_delivery() -> Iterator[None]:
+    """Mark the sends made inside (by this task and those it starts) as bulk: digests."""
+    token = _bulk.set(True)
+    try:
+        yield
+    finally:
+        _bulk.reset(token)
 ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, ApiResult]]
 
@@ -27,9 +43,10 @@ class _ChatPace:
 
 
 class DeliveryRateLimiter(AIORateLimiter):
-    """PTB's limiter (about 30 messages a second overall, 20 a minute per group, RetryAfter
-    waited out), plus Telegram's one message a second per chat, which PTB leaves to us, and
-    retries with exponential backoff when the network fails on the way."""
+    """PTB's limiter for groups (20 a minute) and RetryAfter, plus what PTB leaves to us:
+    bulk sends evenly paced under Telegram's ~30 a second, one message a second per chat,
+    and retries with exponential backoff when the network fails on the way. Replies to
+    people are not held to the bulk pace: Telegram's overall limit is for broadcasts."""
 
     def __init__(
         self,
@@ -38,12 +55,15 @@ class DeliveryRateLimiter(AIORateLimiter):
         network_retries: int = 4,
         backoff: float = 0.5,
         chat_interval: float = 1.0,
+        bulk_per_second: float = BULK_PER_SECOND,
     ):
-        super().__init__(max_retries=max_retries)
+        super().__init__(overall_max_rate=0, max_retries=max_retries)
         self._network_retries = network_retries
         self._backoff = backoff
         self._chat_interval = chat_interval
         self._paces: dict[object, _ChatPace] = {}
+        self._bulk_interval = 1 / bulk_per_second
+        self._next_bulk_slot = 0.0
 
     async def process_request(
         self,
@@ -62,12 +82,22 @@ class DeliveryRateLimiter(AIORateLimiter):
             loop = asyncio.get_running_loop()
             if (wait := pace.ready_at - loop.time()) > 0:
                 await asyncio.sleep(wait)
+            if _bulk.get():
+                await self._bulk_slot()
             try:
                 return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
             finally:
                 # Counted from when the previous message was answered, not sent: Telegram
                 # must never see two within the interval, however the network jitters.
                 pace.ready_at = loop.time() + self._chat_interval
+
+    async def _bulk_slot(self) -> None:
+        """Wait for this send's turn in the evenly spaced bulk schedule."""
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next_bulk_slot)
+        self._next_bulk_slot = slot + self._bulk_interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     def _pace(self, chat_id: object) -> _ChatPace:
         if len(self._paces) > MAX_TRACKED_CHATS:

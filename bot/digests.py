@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import replies
+from bot.delivery import bulk_delivery
 from storage import deliveries, subscriptions
 from storage.sources import ArticleSummary
 
@@ -52,7 +53,8 @@ class DigestSender:
                     if not self._stopping:  # the rest stays pending for the next start
                         await self._send_chat(bot, chat_id, report)
 
-            await asyncio.gather(*(send(chat_id) for chat_id in chats))
+            with bulk_delivery():
+                await asyncio.gather(*(send(chat_id) for chat_id in chats))
             if chats:
                 log.info(
                     "Digests: %d sent, %d blocked, %d failed",
