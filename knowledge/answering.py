@@ -19,6 +19,9 @@ from storage.vectors import Matrix
 
 NOT_COVERED = "I couldn't find that in the articles I follow, so I can't answer it."
 PASSAGES_TO_READ = 6
+# Embedding sentences is most of an answer's cost: only the likeliest are embedded, picked
+# by their words and their passage's standing, which cost nothing to compute.
+SENTENCES_TO_EMBED = 12
 
 # How much each kind of evidence counts when picking the sentence to quote. Lexical coverage
 # is weighted by the terms' rarity; the passage around a sentence counts too, since a
@@ -142,7 +145,7 @@ class Answerer:
                 if is_full_sentence(sentence) and sentence not in seen:
                     seen.add(sentence)
                     sentences.append((sentence, passage, index))
-        return _Reading(question, vector, passages, weights, sentences)
+        return _Reading(question, vector, passages, weights, _likeliest(sentences, weights))
 
     def _answer(self, reading: _Reading, known: dict[str, Matrix]) -> Answer:
         candidates = _candidates(reading, known)
@@ -199,6 +202,27 @@ def _candidates(reading: _Reading, known: dict[str, Matrix]) -> list[_Candidate]
         )
         candidates.append(_Candidate(sentence, passage, index, float(meaning), term_share, score))
     return candidates
+
+
+def _likeliest(
+    sentences: list[tuple[str, RetrievedPassage, int]], weights: dict[str, float]
+) -> list[tuple[str, RetrievedPassage, int]]:
+    """The sentences most likely to answer, judged without the model."""
+    if len(sentences) <= SENTENCES_TO_EMBED:
+        return sentences
+    passage_coverage: dict[int, float] = {}
+
+    def promise(item: tuple[str, RetrievedPassage, int]) -> float:
+        sentence, passage, _ = item
+        if id(passage) not in passage_coverage:
+            passage_coverage[id(passage)] = coverage(weights, passage.record.text)
+        return (
+            SENTENCE_TERMS * coverage(weights, sentence)
+            + PASSAGE_TERMS * passage_coverage[id(passage)]
+            + PASSAGE_MEANING * passage.dense
+        )
+
+    return sorted(sentences, key=promise, reverse=True)[:SENTENCES_TO_EMBED]
 
 
 def coverage(weights: dict[str, float], text: str) -> float:
