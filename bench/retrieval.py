@@ -122,7 +122,8 @@ class Subjects:
             elif name == "fts":
                 self.fulltext.search(session, query.terms, TOP)
             elif name == "hybrid":
-                self.retriever.retrieve(vector=query.vector, terms=query.terms, limit=TOP)
+                weights = self.retriever.term_weights(query.terms)
+                self.retriever.retrieve(vector=query.vector, weights=weights, limit=TOP)
             elif name == "answer":
                 covered = self.answerer.ask(query.text).covered
             else:

@@ -136,8 +136,8 @@ class Answerer:
         terms = content_terms(question)
         if not question:
             return _Reading(question, vector, [], {}, [])
-        passages = self._retriever.retrieve(vector=vector, terms=terms, limit=PASSAGES_TO_READ)
-        weights = self._retriever.term_weights(terms) if passages else {}
+        weights = self._retriever.term_weights(terms)
+        passages = self._retriever.retrieve(vector=vector, weights=weights, limit=PASSAGES_TO_READ)
         seen: set[str] = set()
         sentences: list[tuple[str, RetrievedPassage, int]] = []
         for passage in passages:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.sentences import split_sentences
 
@@ -92,6 +93,8 @@ def _render(sentences: Sequence[_Sentence]) -> str:
     return "\n".join(" ".join(line) for line in lines)
 
 
-def passage_sentences(passage: str) -> list[str]:
-    """The sentences of a stored passage, in order."""
-    return [sentence for line in passage.splitlines() for sentence in split_sentences(line)]
+@lru_cache(maxsize=8192)
+def passage_sentences(passage: str) -> tuple[str, ...]:
+    """The sentences of a stored passage, in order; remembered, since the same passages come
+    back for related questions and splitting them costs more than retrieving them."""
+    return tuple(sentence for line in passage.splitlines() for sentence in split_sentences(line))
