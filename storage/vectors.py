@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import PassageVector
@@ -56,13 +56,15 @@ def _quantise(vectors: Matrix) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.flo
 class VectorIndex:
     """Cosine search over unit vectors held as int8: a full int8 scan, then rescoring."""
 
-    def __init__(self, dimension: int) -> None:
+    def __init__(self, dimension: int, *, capacity: int = 0) -> None:
         self.dimension = dimension
         self._lock = threading.Lock()
         self._size = 0
-        self._ids = np.empty(0, dtype=np.int64)
-        self._codes = np.empty((0, dimension), dtype=np.int8)
-        self._scales = np.empty(0, dtype=np.float32)
+        # Sized up front when the count is known: growing by doubling would briefly hold
+        # the old and the new arrays together, half again the memory at the peak.
+        self._ids = np.empty(capacity, dtype=np.int64)
+        self._codes = np.empty((capacity, dimension), dtype=np.int8)
+        self._scales = np.empty(capacity, dtype=np.float32)
 
     def __len__(self) -> int:
         return self._size
@@ -175,7 +177,10 @@ def _ascending(ids: npt.NDArray[np.int64], previous_last: np.int64 | None, added
 
 def load_vector_index(session: Session, *, model: str, dimension: int) -> VectorIndex:
     """Load every stored vector of the model into a new in-memory index."""
-    index = VectorIndex(dimension)
+    count = session.scalar(
+        select(func.count()).select_from(PassageVector).where(PassageVector.model == model)
+    )
+    index = VectorIndex(dimension, capacity=int(count or 0))
     rows = session.execute(
         select(PassageVector.passage_id, PassageVector.vector)
         .where(PassageVector.model == model)
