@@ -17,7 +17,6 @@ from bench.archive import BuiltArchive, copy_archive
 from bot.services import build_services
 from bot.settings import Settings
 from knowledge.embedding import Embedder
-from playground import http_server
 from playground.bot_api import BotApiServer
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -25,19 +24,10 @@ SEEDS = PROJECT / "seeds"
 EVALUATION = PROJECT / "tests" / "eval" / "seed_questions.json"
 TOKEN = "123456:TEST-token-for-the-local-bot-api"
 OnMessage = Callable[[int, float, dict[str, Any]], None]
-LISTEN_BACKLOG = 128
 
 
 def local_bot_api() -> BotApiServer:
-    """The local Bot API server, able to hold as many connections as the bot opens at once.
-
-    The playground's HTTPServer keeps socketserver's listen backlog of 5: with the digest
-    sender's 32 concurrent requests the kernel drops connections, httpx reports ReadError and
-    Parley retries after 0.5 s, which Telegram itself never causes. Until the playground
-    raises it, the benchmark does (class attribute, read when the server binds).
-    """
-    if http_server.HTTPServer.request_queue_size < LISTEN_BACKLOG:
-        http_server.HTTPServer.request_queue_size = LISTEN_BACKLOG
+    """The local Bot API server (playground.bot_api), with the benchmark bot's token."""
     return BotApiServer(token=TOKEN, bot_username="parley_bot")
 
 

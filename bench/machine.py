@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -41,6 +42,21 @@ def _load_average() -> list[float]:
         return [round(value, 2) for value in os.getloadavg()]
     except OSError:
         return []
+
+
+def code_revision() -> str:
+    """The git commit the code was measured at (files may have been modified since)."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
 
 
 def describe_machine() -> dict[str, object]:

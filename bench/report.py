@@ -124,12 +124,22 @@ def print_report(results: Results, console: Console) -> None:
     machine = results["machine"]
     console.print(
         f"\n[bold]Parley benchmarks[/bold] ({results['mode']} run, {results['started_at']}, "
+        f"commit {results.get('git_commit', '?')}, "
         f"{results['duration_seconds']:.0f} s)\nMachine: {machine['cpu']}, {machine['cores']} "
         f"cores, {machine['ram_gib']} GiB RAM, {machine['os']}; Python {machine['python']}, "
         f"numpy {machine['numpy']}, torch {machine['torch']}, sentence-transformers "
         f"{machine['sentence_transformers']}, SQLite {machine['sqlite']}; load average "
         f"{machine['load_average_at_start']} at start, {results.get('load_average_at_end')} at end"
     )
+    sections = results.get("sections", {})
+    if sections:
+        console.print(
+            "Seconds and 1-minute load average after each section: "
+            + ", ".join(
+                f"{name} {info['seconds']:.0f} s ({info['load_average_after'][0]})"
+                for name, info in sections.items()
+            )
+        )
     _retrieval(results, console)
     _others(results, console)
     targets = Table(title="Targets", title_justify="left")
@@ -171,7 +181,7 @@ def _retrieval(results: Results, console: Console) -> None:
         lambda r: f"{r['recall_at_10']:.4f} / {r['recall_at_10_worst']:.1f}",
     )
     row("FTS5 alone", lambda r: _ms(r["fts_ms"]))
-    row("hybrid: Retriever.retrieve", lambda r: _ms(r["hybrid_ms"]))
+    row("hybrid: term_weights + retrieve", lambda r: _ms(r["hybrid_ms"]))
     row("answer: retrieval + sentence selection", lambda r: _ms(r["answer_ms"]))
     row("question embedding alone", lambda r: _ms(r["question_embedding_ms"]))
     row("vector index load (s)", lambda r: _value(r["index_load_seconds"]))
