@@ -30,6 +30,8 @@ def bulk_delivery() -> Iterator[None]:
         yield
     finally:
         _bulk.reset(token)
+
+
 ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, ApiResult]]
 
