@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -76,9 +77,12 @@ class DeliveryRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> ApiResult:
+        send = functools.partial(
+            self._send, callback, args, kwargs, endpoint, data, rate_limit_args
+        )
         chat_id = data.get("chat_id")
         if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
-            return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
+            return await send()
         pace = self._pace(chat_id)
         async with pace.turn:
             loop = asyncio.get_running_loop()
@@ -87,7 +91,7 @@ class DeliveryRateLimiter(AIORateLimiter):
             if _bulk.get():
                 await self._bulk_slot()
             try:
-                return await self._send(callback, args, kwargs, endpoint, data, rate_limit_args)
+                return await send()
             finally:
                 # Counted from when the previous message was answered, not sent: Telegram
                 # must never see two within the interval, however the network jitters.

@@ -63,7 +63,6 @@ class IngestReport:
     stored: list[ArticlePlan] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)  # of the stored articles, in order
     duplicates: list[ArticlePlan] = field(default_factory=list)
-    problems: list[DocumentError] = field(default_factory=list)
 
 
 Progress = Callable[[int], None]

@@ -27,7 +27,6 @@ class RetrievedPassage:
     record: PassageRecord
     fused: float
     dense: float
-    lexical_rank: int | None
 
 
 def selective_terms(weights: dict[str, float]) -> list[str]:
@@ -77,13 +76,11 @@ class Retriever:
         similarity = dict(dense)
         missing = [passage_id for passage_id in best if passage_id not in similarity]
         similarity.update(self._vectors.similarities(vector, missing))
-        lexical_rank = {passage_id: rank for rank, (passage_id, _) in enumerate(lexical, start=1)}
         return [
             RetrievedPassage(
                 record=records[passage_id],
                 fused=fused[passage_id],
                 dense=similarity.get(passage_id, 0.0),
-                lexical_rank=lexical_rank.get(passage_id),
             )
             for passage_id in best
             if passage_id in records

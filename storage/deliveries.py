@@ -67,14 +67,3 @@ def skip_chat(session: Session, *, chat_id: int) -> None:
         .where(Delivery.chat_id == chat_id, Delivery.status == PENDING)
         .values(status=SKIPPED)
     )
-
-
-def delivered_articles(session: Session, *, chat_id: int) -> list[int]:
-    """The articles a chat has received in digests, in order."""
-    return list(
-        session.scalars(
-            select(Delivery.article_id)
-            .where(Delivery.chat_id == chat_id, Delivery.status == SENT)
-            .order_by(Delivery.article_id)
-        )
-    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import Enum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Subscription, utcnow
@@ -47,12 +46,3 @@ def is_subscribed(session: Session, *, chat_id: int) -> bool:
     """Whether the chat receives digests."""
     subscription = session.get(Subscription, chat_id)
     return subscription is not None and subscription.active
-
-
-def active_chat_ids(session: Session) -> list[int]:
-    """Every chat that receives digests."""
-    return list(
-        session.scalars(
-            select(Subscription.chat_id).where(Subscription.active).order_by(Subscription.chat_id)
-        )
-    )
