@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A CPU build of this torch is on the machine; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install install-dev browser run test lint check bench clean
+.PHONY: install install-dev browser run test lint check bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ check: lint test
 # BENCH_ARGS passes options through, e.g. BENCH_ARGS="--quick" or "--only retrieval --sizes 1000000".
 bench: install-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Answer quality on held-out questions: tables on the terminal, every record in
+# evaluation/results/latest.json. EVAL_ARGS passes options, e.g. "--only negotiations --limit 5".
+eval: install-dev
+	$(BIN)/python -m evaluation $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ from bench.corpus import DIMENSION, VectorModel, Vectors, question_words
 from bench.stats import latency_summary, ratio
 from knowledge.answering import Answerer
 from knowledge.embedding import BUNDLED_MODEL_ID, Embedder
+from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
 from knowledge.terms import content_terms
 from storage.db import create_database_engine, session_factory
@@ -157,6 +158,7 @@ def measure_size(
     answerer = Answerer(
         embedder=PrecomputedQuestions(embedder, {q.text: q.vector for q in asked}),
         retriever=retriever,
+        model=load_ranking_model(),
     )
     subjects = Subjects(ids, matrix, index, fulltext, retriever, answerer, embedder)
     times: dict[str, list[float]] = {name: [] for name in ("baseline", *OPERATIONS)}

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -19,7 +20,7 @@ from bot import cli_sources
 from bot.services import ModelMismatchError, Services, build_services
 from bot.settings import Settings, SettingsError
 from knowledge import ingest
-from knowledge.answering import Answer, citation_line
+from knowledge.answering import Answer
 from knowledge.documents import DocumentError
 from knowledge.embedding import EmbeddingError
 from knowledge.sources import SourceError
@@ -216,26 +217,18 @@ def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     with services_for(settings) as services:
         services.seed_if_empty()
         for question in questions:
+            started = time.perf_counter()
             answer = services.answerer.ask(question)
-            print(_render_answer(answer, as_json=args.json), flush=True)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            print(_render_answer(answer, as_json=args.json, elapsed_ms=elapsed_ms), flush=True)
     return 0
 
 
-def _render_answer(answer: Answer, *, as_json: bool) -> str:
+def _render_answer(answer: Answer, *, as_json: bool, elapsed_ms: float) -> str:
     if as_json:
-        return json.dumps(
-            {
-                "question": answer.question,
-                "answer": answer.text,
-                "sources": [source.as_json() for source in answer.sources],
-            },
-            ensure_ascii=False,
-        )
-    if not answer.covered:
-        return f"Q: {answer.question}\n{answer.text}\n"
-    lines = [f"Q: {answer.question}", f"“{answer.quote}”"]
-    lines += [f"  — {citation_line(source)}" for source in answer.sources]
-    return "\n".join(lines) + "\n"
+        record = {**answer.as_json(), "elapsed_ms": round(elapsed_ms, 1)}
+        return json.dumps(record, ensure_ascii=False)
+    return f"Q: {answer.question}\n{answer.text}\n"
 
 
 def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -41,9 +41,12 @@ def _messages(*lines: Line | Block) -> list[str]:
 
 def answer(reply: Answer) -> list[str]:
     """A quoted answer with its source, or a plain "not covered"."""
-    if reply.quote is None or not reply.sources:
+    if not reply.covered:
         return _messages(plain(NOT_COVERED))
-    return _messages(quote(reply.quote), citation(reply.sources[0]))
+    lines: list[Line | Block] = [italic(f"As of {reply.as_of}:")] if reply.as_of else []
+    for piece in reply.quotes:
+        lines += [quote(piece.text), citation(piece.citation)]
+    return _messages(*lines)
 
 
 def citation(source: Citation) -> Line:

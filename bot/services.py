@@ -15,8 +15,10 @@ from knowledge.embedding import Embedder, load_embedder
 from knowledge.fetching import Fetcher
 from knowledge.fingerprints import FingerprintIndex
 from knowledge.ingest import Ingestor, IngestReport
+from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
 from knowledge.sources import SourceManager
+from knowledge.wordsim import word_similarity_for
 from storage import archive
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
@@ -116,7 +118,14 @@ def build_services(
         fulltext=fulltext,
         vectors=vectors,
         ingestor=ingestor,
-        answerer=Answerer(embedder=embedder, retriever=retriever),
+        answerer=Answerer(
+            embedder=embedder,
+            retriever=retriever,
+            words=word_similarity_for(getattr(embedder, "model", None)),
+            model=load_ranking_model(
+                Path(settings.answer_weights) if settings.answer_weights else None
+            ),
+        ),
         fetcher=fetcher,
         sources=SourceManager(
             sessions=sessions,

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/parley.db"
     embedding_model: str = "all-MiniLM-L6-v2"
     seeds_dir: str = "seeds"
+    # The fitted answer-ranking weights (`make train`); empty means the ones Parley ships.
+    answer_weights: str | None = None
     max_article_bytes: int = Field(default=5_000_000, gt=0)
     log_level: str = "INFO"
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 MONTHS = {
     name: number
@@ -47,6 +47,10 @@ BOILERPLATE = re.compile(
 )
 HEADER_LINES = 6  # how far into a text a dateline may stand
 MAX_TITLE_WORDS = 25
+HEADLINE_WORDS = 15  # a title made from the first line is cut to this many words
+# A date without a time stands for local midnight, and local clocks run up to 14 hours ahead
+# of UTC: an article dated "today" in Moscow or Auckland may still be tomorrow in UTC terms.
+EARLIEST_ZONE_LEAD = timedelta(hours=14)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class ParsedArticle:
     published_at: datetime | None
     source: str | None
     paragraphs: list[str]
+    url: str | None = None  # the address the article gives as its own (a page's canonical link)
 
     @property
     def text(self) -> str:
@@ -122,6 +127,27 @@ def find_date(text: str) -> datetime | None:
     return None
 
 
+def latest_plausible_date(now: datetime | None = None) -> datetime:
+    """The latest publication date (naive UTC) that is not in the future somewhere on Earth."""
+    current = now or datetime.now(UTC).replace(tzinfo=None)
+    return current + EARLIEST_ZONE_LEAD
+
+
+def unless_future(moment: datetime | None, *, now: datetime | None = None) -> datetime | None:
+    """The date, or None when it lies in the future: a typo or a scheduled page, not evidence."""
+    if moment is None or moment > latest_plausible_date(now):
+        return None
+    return moment
+
+
+def headline_from(paragraphs: Sequence[str]) -> str:
+    """A title made from the first line, for articles that state none (never a file name)."""
+    words = paragraphs[0].split() if paragraphs else []
+    if len(words) <= HEADLINE_WORDS:
+        return " ".join(words)
+    return " ".join(words[:HEADLINE_WORDS]).rstrip(",;:–—-") + "…"
+
+
 def _looks_like_title(line: str) -> bool:
     return len(line.split()) <= MAX_TITLE_WORDS and not line.rstrip().endswith((".", ",", ";"))
 
@@ -131,7 +157,7 @@ def _take_dateline(paragraphs: list[str]) -> tuple[datetime | None, str | None, 
     for index, paragraph in enumerate(paragraphs[:HEADER_LINES]):
         if len(paragraph.split()) > 12:
             continue
-        date = find_date(paragraph)
+        date = unless_future(find_date(paragraph))
         if date is None:
             continue
         return date, _dateline_source(paragraph), paragraphs[:index] + paragraphs[index + 1 :]

@@ -11,7 +11,14 @@ from urllib.parse import urlsplit
 
 import trafilatura
 
-from knowledge.cleaning import ParsedArticle, find_date, paragraphs_of, parse_article, remove_noise
+from knowledge import metadata
+from knowledge.cleaning import (
+    ParsedArticle,
+    headline_from,
+    paragraphs_of,
+    parse_article,
+    remove_noise,
+)
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -95,12 +102,15 @@ def read_document(path: Path, *, max_bytes: int) -> Document:
 def _document(
     parsed: ParsedArticle, *, url: str, fallback_title: str, source: str, kind: str = "file"
 ) -> Document:
-    """The parsed parts as a Document, with fallbacks for what the text did not say."""
+    """The parsed parts as a Document, with fallbacks for what the text did not say.
+
+    The URL is the one the article gives as its own when it gives one, so that citations
+    link to the original article rather than to a saved copy or a tracking redirect."""
     if not parsed.paragraphs:
         raise DocumentError(url, "no article text found")
     return Document(
-        url=url,
-        title=parsed.title or fallback_title,
+        url=parsed.url or url,
+        title=parsed.title or headline_from(parsed.paragraphs) or fallback_title,
         published_at=parsed.published_at,
         source=parsed.source or source,
         source_kind=kind,
@@ -145,40 +155,42 @@ def _strip_markdown(line: str) -> str:
     return MARKDOWN_EMPHASIS.sub(r"\2", line)
 
 
-def parse_html(html: bytes | str, *, location: str) -> ParsedArticle:
-    """An HTML page's main text, title and date, as trafilatura extracts them."""
+def parse_html(html: bytes | str, *, location: str, base_url: str | None = None) -> ParsedArticle:
+    """An HTML page's main text, title, date and own address.
+
+    The date comes from the page's metadata (htmldate), else trafilatura's, else a dateline
+    in the text. `base_url` is where the page was fetched from, for a relative canonical link.
+    """
     extracted = trafilatura.bare_extraction(
-        html, include_comments=False, include_tables=False, with_metadata=True
+        html,
+        include_comments=False,
+        include_tables=False,
+        with_metadata=True,
+        date_extraction_params=metadata.date_search_options(),
     )
     main_text = getattr(extracted, "text", None)
     if not main_text:
         raise DocumentError(location, "no article text found in the HTML")
     title = getattr(extracted, "title", None) or None
-    date_text = getattr(extracted, "date", None)
-    published_at = _iso_date(date_text)
+    stated_date = metadata.published_at(html) or metadata.metadata_date(
+        getattr(extracted, "date", None)
+    )
     body = parse_article(str(main_text), title=title)
     return ParsedArticle(
         title=title or body.title,
-        published_at=published_at or body.published_at,
+        published_at=stated_date or body.published_at,
         source=getattr(extracted, "sitename", None) or body.source,
         paragraphs=remove_noise(paragraphs_of(body.text), title=title),
+        url=metadata.own_address(html, base=base_url),
     )
 
 
-def _iso_date(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value[:10])
-    except ValueError:
-        return find_date(value)
-
-
 def read_web_page(content: bytes, *, url: str) -> Document:
-    """An article fetched from the web; its source is the site's name, or else its host."""
+    """An article fetched from `url`; its URL is the page's canonical one when it names one,
+    its source the site's name, or else its host."""
     host = urlsplit(url).hostname or url
     return _document(
-        parse_html(content, location=url),
+        parse_html(content, location=url, base_url=url),
         url=url,
         fallback_title=host,
         source=host.removeprefix("www."),

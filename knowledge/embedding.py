@@ -90,6 +90,11 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
 
     @property
+    def model(self) -> Any:
+        """The sentence-transformers model itself, for its word-piece vectors."""
+        return self._model
+
+    @property
     def max_tokens(self) -> int:
         return int(self._model.max_seq_length)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import feedparser
 
-from knowledge.cleaning import paragraphs_of
+from knowledge.cleaning import paragraphs_of, unless_future
 
 TAG = re.compile(r"<[^>]+>")
 BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|blockquote)>|<br\s*/?>", re.I)
@@ -101,9 +101,11 @@ def _text(markup: str, *, keep_lines: bool = False) -> str:
 
 
 def _date(parsed: Any) -> datetime | None:
+    """The entry's date as naive UTC; a future one is a feed bug, so the page's date is used."""
     if not parsed:
         return None
     try:
-        return datetime.fromtimestamp(calendar.timegm(parsed), UTC).replace(tzinfo=None)
+        moment = datetime.fromtimestamp(calendar.timegm(parsed), UTC).replace(tzinfo=None)
     except (TypeError, ValueError, OverflowError):
         return None
+    return unless_future(moment)

@@ -10,6 +10,7 @@ import pytest
 
 from bot.batching import QuestionBatcher
 from knowledge.answering import Answer
+from knowledge.quotes import Citation, Quote
 
 
 class RecordingAnswerer:
@@ -23,7 +24,12 @@ class RecordingAnswerer:
         self.batches.append(list(questions))
         if len(self.batches) == 1:
             self.release.wait(timeout=10)
-        return [Answer(question, quote=f"re: {question}") for question in questions]
+        return [Answer(question, quotes=[_quote(f"re: {question}")]) for question in questions]
+
+
+def _quote(text: str) -> Quote:
+    citation = Citation("Title", "Source", None, "https://example.org/a", text, 1.0)
+    return Quote(text, citation)
 
 
 async def test_questions_arriving_while_workers_are_busy_share_one_batch() -> None:

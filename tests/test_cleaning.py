@@ -96,7 +96,7 @@ def test_html_main_text_title_and_date_are_extracted(tmp_path: Path) -> None:
     document = read_document(page, max_bytes=100_000)
 
     assert document.title == "Talks resume in Geneva"
-    assert document.published_at == datetime(2025, 6, 2)
+    assert document.published_at == datetime(2025, 6, 2, 10, 0)  # the metadata's time kept
     assert document.paragraphs == [
         "Negotiators from both sides met in Geneva on Monday to discuss a prisoner exchange.",
         "The talks were described as constructive by officials from both delegations.",

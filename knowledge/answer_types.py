@@ -1,0 +1,125 @@
+"""Whether a sentence holds the kind of thing a question asks for, and holds something the
+question does not already say: "who" wants a person, "where" a place, "when" a date and
+"how many" a number.
+
+Sound rules on capitalisation, prepositions and number words stand in for a named-entity
+model: the English models of the well-kept NLP libraries are not on PyPI, and these rules
+cost microseconds where a tagger would cost more than the rest of an answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge.places import is_place
+from knowledge.questions import MONTHS, AnswerType
+from knowledge.terms import STOPWORDS, term
+
+TOKEN = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*[%]?|\$|€|£")
+NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty "
+    "forty fifty sixty hundred thousand million billion trillion dozen dozens half quarter "
+    "percent per cent tonnes tons hours minutes days weeks months years kilometres miles "
+    "double twice".split()
+)
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade century".split())
+PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
+PLACE_HEADS = frozenset(
+    "embassy house palace hotel hall centre center building city capital island airport "
+    "square street province region base site".split()
+)
+TITLES = frozenset(
+    "mr mrs ms dr president minister secretary envoy ambassador spokesman spokeswoman "
+    "chancellor premier king queen prince general senator governor deputy chief".split()
+)
+
+
+def tokens(sentence: str) -> list[str]:
+    """The sentence's tokens, case kept."""
+    return TOKEN.findall(sentence)
+
+
+def new_names(sentence: str, question_terms: frozenset[str]) -> list[tuple[int, str]]:
+    """Capitalised words the question does not mention, with their positions; a sentence's
+    first word counts only when it is not a common word."""
+    found = []
+    for position, token in enumerate(tokens(sentence)):
+        if not token[:1].isupper():
+            continue
+        lowered = token.lower()
+        if position == 0 and (lowered in STOPWORDS or lowered in TITLES):
+            continue
+        if lowered in STOPWORDS or lowered in MONTHS or lowered in WEEKDAYS:
+            continue
+        if term(lowered) not in question_terms:
+            found.append((position, token))
+    return found
+
+
+def has_type(sentence: str, kind: AnswerType, question_terms: frozenset[str]) -> bool:
+    """Whether the sentence holds an answer of the kind asked for, new to the question."""
+    if kind is AnswerType.NUMBER:
+        return has_number(sentence, question_terms)
+    if kind is AnswerType.DATE:
+        return has_date(sentence, question_terms)
+    if kind is AnswerType.PERSON:
+        return has_person(sentence, question_terms)
+    if kind is AnswerType.PLACE:
+        return has_place(sentence, question_terms)
+    return bool(new_names(sentence, question_terms))
+
+
+def has_number(sentence: str, question_terms: frozenset[str]) -> bool:
+    """A figure or a number word the question does not already hold."""
+    for token in tokens(sentence):
+        lowered = token.lower()
+        is_number = any(char.isdigit() for char in token) or lowered in NUMBER_WORDS
+        if is_number and term(lowered) not in question_terms and lowered not in question_terms:
+            return True
+    return False
+
+
+def has_date(sentence: str, question_terms: frozenset[str]) -> bool:
+    """A month, weekday, year or day count the question does not already hold."""
+    for token in tokens(sentence):
+        lowered = token.lower()
+        is_date = (
+            lowered in MONTHS
+            or lowered in WEEKDAYS
+            or lowered in DATE_WORDS
+            or bool(re.fullmatch(r"(1[5-9]|20)\d\d", lowered))
+        )
+        if is_date and term(lowered) not in question_terms and lowered not in question_terms:
+            return True
+    return False
+
+
+def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
+    """Two capitalised words in a row, or a title and a name, none named by the question."""
+    names = new_names(sentence, question_terms)
+    positions = {position for position, _ in names}
+    if any(position + 1 in positions for position in positions):
+        return True
+    words = tokens(sentence)
+    return any(position > 0 and words[position - 1].lower() in TITLES for position, _ in names)
+
+
+def has_place(sentence: str, question_terms: frozenset[str]) -> bool:
+    """A known place, a name after a preposition of place ("in Geneva"), or a named
+    building ("Lancaster House")."""
+    words = tokens(sentence)
+    names = new_names(sentence, question_terms)
+    positions = {position for position, _ in names}
+    for position, name in names:
+        follows = position + 1 in positions
+        if is_place(name) or (follows and is_place(f"{name} {words[position + 1]}")):
+            return True
+    for position, _ in names:
+        before = [word.lower() for word in words[max(0, position - 2) : position]]
+        if any(word in PLACE_PREPOSITIONS for word in before):
+            return True
+        after = words[position + 1 : position + 2]
+        if after and after[0].lower() in PLACE_HEADS:
+            return True
+    return False

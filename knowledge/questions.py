@@ -1,0 +1,139 @@
+"""What a question asks for: the kind of answer, whether it is about the present, and the
+dates and ordinals that tie it to one event among several alike."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from knowledge.terms import content_terms, name_terms, words
+
+
+class AnswerType(Enum):
+    """The kind of thing that answers a question."""
+
+    PERSON = "person"
+    PLACE = "place"
+    DATE = "date"
+    NUMBER = "number"
+    OTHER = "other"
+
+
+# Nouns that, after "which" or "what", ask for a person or a place ("which Omani official").
+PERSON_NOUNS = frozenset(
+    "official officials minister ministers diplomat diplomats envoy envoys negotiator "
+    "negotiators spokesman spokeswoman spokesperson leader leaders president chief head "
+    "ambassador representative person people man woman secretary deputy adviser advisor "
+    "mediator premier chancellor king queen prince general commander author player singer "
+    "actor actress director member members founder composer artist".split()
+)
+PLACE_NOUNS = frozenset(
+    "city cities country countries place venue building hotel capital site sites town "
+    "region state province location embassy palace island port airport facility "
+    "facilities district county continent nation street".split()
+)
+DATE_NOUNS = frozenset("date day month year time decade century weekday".split())
+QUANTITY_WORDS = frozenset(
+    "many much long often far large big old percent percentage rate share amount number "
+    "cost price size".split()
+)
+# Words that make a question about the state of things now, where the newest report wins.
+PRESENT_MARKERS = (
+    "now",
+    "currently",
+    "current",
+    "latest",
+    "these days",
+    "most recent",
+    "recently",
+    "at the moment",
+    "at present",
+    "presently",
+    "today",
+    "still",
+    "next",
+    "so far",
+    "to date",
+    "yet",
+    "anymore",
+    "any more",
+    "as of",
+    "upcoming",
+)
+ORDINALS = frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+    "1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th".split()
+)
+MONTHS = frozenset(
+    "january february march april may june july august september october november december".split()
+)
+YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """What the answerer needs to know about a question before reading any article."""
+
+    text: str
+    answer_type: AnswerType
+    about_present: bool
+    terms: tuple[str, ...]  # content terms, for coverage
+    names: frozenset[str]  # terms of the names the question itself mentions
+    anchors: frozenset[str]  # ordinals, months, years and numbers that pin down one event
+
+
+def analyse(question: str) -> QuestionFacts:
+    """The facts of a question, from its wording alone."""
+    tokens = words(question)
+    return QuestionFacts(
+        text=question,
+        answer_type=answer_type(tokens),
+        about_present=about_present(question),
+        terms=tuple(content_terms(question)),
+        names=frozenset(name_terms(question)),
+        anchors=frozenset(
+            token
+            for token in tokens
+            if token in ORDINALS or token in MONTHS or YEAR.match(token) or token.isdigit()
+        ),
+    )
+
+
+def about_present(question: str) -> bool:
+    """Whether the question asks how things stand now rather than at some past moment."""
+    lowered = " " + " ".join(words(question)) + " "
+    return any(f" {marker} " in lowered for marker in PRESENT_MARKERS)
+
+
+def answer_type(tokens: list[str]) -> AnswerType:
+    """The kind of answer the question's wording asks for, from its first question word:
+    in "what kind of deal did they seek when talks began" the "when" asks nothing."""
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1 : index + 4]
+        if token in ("who", "whom", "whose"):
+            return AnswerType.PERSON
+        if token == "where":
+            return AnswerType.PLACE
+        if token == "when":
+            return AnswerType.DATE
+        if token == "how":
+            quantity = bool(following) and following[0] in QUANTITY_WORDS
+            return AnswerType.NUMBER if quantity else AnswerType.OTHER
+        if token in ("which", "what"):
+            return _noun_type(following)
+    return AnswerType.OTHER
+
+
+def _noun_type(following: list[str]) -> AnswerType:
+    """The type asked for by the noun after "which"/"what" ("which city", "what date")."""
+    for word in following[:3]:
+        if word in PERSON_NOUNS:
+            return AnswerType.PERSON
+        if word in PLACE_NOUNS:
+            return AnswerType.PLACE
+        if word in DATE_NOUNS:
+            return AnswerType.DATE
+        if word in QUANTITY_WORDS:
+            return AnswerType.NUMBER
+    return AnswerType.OTHER

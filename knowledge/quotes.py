@@ -1,0 +1,144 @@
+"""Choosing what to quote: one sentence when one candidate clearly wins, otherwise the best
+two or three distinct pieces of evidence, each with its own citation and date."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from knowledge.evidence import Candidate
+from knowledge.questions import QuestionFacts
+from knowledge.ranking import RankingModel
+
+MAX_QUOTES = 3
+# Quotes stop before the reply grows past this: readers want the answer, not the article.
+MAX_QUOTED_CHARS = 420
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a quote comes from."""
+
+    title: str
+    source: str
+    date: str | None
+    url: str
+    passage: str
+    score: float
+    published_at: datetime | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The citation as `parley ask --json` prints it."""
+        return {
+            "title": self.title,
+            "source": self.source,
+            "date": self.date,
+            "url": self.url,
+            "passage": self.passage,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Sentences quoted verbatim from one article, with its citation."""
+
+    text: str
+    citation: Citation
+
+
+def select_quotes(
+    facts: QuestionFacts,
+    candidates: Sequence[Candidate],
+    probabilities: npt.NDArray[np.float64],
+    model: RankingModel,
+) -> list[Quote]:
+    """The quotes for a reply, most likely first; none when the best is too unlikely."""
+    chosen = choose(facts, candidates, probabilities, model)
+    return [_quote(group, candidates, probabilities) for group in chosen]
+
+
+def choose(
+    facts: QuestionFacts,
+    candidates: Sequence[Candidate],
+    probabilities: npt.NDArray[np.float64],
+    model: RankingModel,
+) -> list[list[int]]:
+    """Indices of the candidates to quote, grouped by quote (adjacent sentences of one
+    passage make one quote, in reading order)."""
+    if not candidates:
+        return []
+    order = [int(index) for index in np.argsort(-probabilities, kind="stable")]
+    best = order[0]
+    if probabilities[best] < model.min_probability:
+        return []
+    if facts.about_present:
+        # The state of things now: the newest of the close candidates, alone, so that a
+        # superseded report is never quoted beside the current one.
+        floor = model.present_ratio * probabilities[best]
+        recent = [i for i in order if i == best or probabilities[i] >= floor]
+        return [[max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))]]
+    close = [i for i in order if probabilities[i] >= model.companion_ratio * probabilities[best]]
+    groups: list[list[int]] = [[best]]
+    used = len(candidates[best].sentence)
+    for index in close[1:]:
+        if len(groups) == MAX_QUOTES:
+            break
+        candidate = candidates[index]
+        if used + len(candidate.sentence) > MAX_QUOTED_CHARS:
+            continue
+        placed = _place(index, groups, candidates)
+        if placed:
+            used += len(candidate.sentence)
+    return [sorted(group, key=lambda i: candidates[i].index) for group in groups]
+
+
+def _place(index: int, groups: list[list[int]], candidates: Sequence[Candidate]) -> bool:
+    """Add the candidate beside an adjacent sentence it continues, or as a quote of its own
+    when its article is not quoted yet."""
+    candidate = candidates[index]
+    for group in groups:
+        first = candidates[group[0]]
+        if first.passage.record.passage_id == candidate.passage.record.passage_id and any(
+            abs(candidates[i].index - candidate.index) == 1 for i in group
+        ):
+            group.append(index)
+            return True
+    article = candidate.passage.record.article_id
+    if any(candidates[group[0]].passage.record.article_id == article for group in groups):
+        return False
+    groups.append([index])
+    return True
+
+
+def _published(candidate: Candidate) -> datetime:
+    return candidate.passage.record.published_at or datetime.min
+
+
+def _quote(
+    group: list[int], candidates: Sequence[Candidate], probabilities: npt.NDArray[np.float64]
+) -> Quote:
+    record = candidates[group[0]].passage.record
+    citation = Citation(
+        title=record.title,
+        source=record.source,
+        date=record.published_at.date().isoformat() if record.published_at else None,
+        url=record.url,
+        passage=record.text,
+        score=float(max(probabilities[i] for i in group)),
+        published_at=record.published_at,
+    )
+    return Quote(" ".join(candidates[i].sentence for i in group), citation)
+
+
+def as_of_label(quotes: Sequence[Quote]) -> str | None:
+    """ "19 March 2026": the newest date among the quoted articles."""
+    dates = [quote.citation.published_at for quote in quotes if quote.citation.published_at]
+    if not dates:
+        return None
+    newest = max(dates)
+    return f"{newest.day} {newest:%B %Y}"

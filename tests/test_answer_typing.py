@@ -1,0 +1,72 @@
+"""Answer typing: what a question asks for, and whether a sentence holds it."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answer_types import has_type
+from knowledge.questions import AnswerType, about_present, analyse
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who leads the Russian delegation?", AnswerType.PERSON),
+        ("Which Omani official acted as go-between?", AnswerType.PERSON),
+        ("Where are the peace talks being held?", AnswerType.PLACE),
+        ("What building in Rome hosted round two?", AnswerType.PLACE),
+        ("In which city did Trump and Xi meet?", AnswerType.PLACE),
+        ("When does the new tariff take effect?", AnswerType.DATE),
+        ("On what date did the cuts kick in?", AnswerType.DATE),
+        ("How many rounds have they held?", AnswerType.NUMBER),
+        ("How long was the session?", AnswerType.NUMBER),
+        ("What percentage of sales goes to Washington?", AnswerType.NUMBER),
+        # The first question word decides: this "when" asks nothing.
+        ("What kind of deal were they aiming for when talks began?", AnswerType.OTHER),
+        ("How did Beijing describe the talks?", AnswerType.OTHER),
+    ],
+)
+def test_questions_are_typed_by_what_they_ask(question: str, expected: AnswerType) -> None:
+    assert analyse(question).answer_type is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "present"),
+    [
+        ("What is the overall tariff now?", True),
+        ("Which city hosted the latest round?", True),
+        ("Is the channel still open?", True),
+        ("What tariff does China currently apply?", True),
+        ("When is the next round scheduled?", True),
+        ("What did the sides agree in June?", False),
+        ("Who led the delegation in Geneva?", False),
+    ],
+)
+def test_questions_about_the_present_are_recognised(question: str, present: bool) -> None:
+    assert about_present(question) is present
+
+
+def test_who_wants_a_person_the_question_does_not_name() -> None:
+    question = analyse("Who leads the Russian delegation?")
+    names = question.names | frozenset(question.terms)
+    answer = "The Russian delegation is led by presidential aide Vladimir Medinsky."
+    restatement = "Russia said its delegation would arrive on time."
+    assert has_type(answer, AnswerType.PERSON, names)
+    assert not has_type(restatement, AnswerType.PERSON, names)
+
+
+def test_where_wants_a_place() -> None:
+    terms = frozenset(analyse("Where did the talks take place?").terms)
+    assert has_type("The talks took place in Geneva on Saturday.", AnswerType.PLACE, terms)
+    assert has_type("Britain, France and Germany signed the letter.", AnswerType.PLACE, terms)
+    assert not has_type("The talks were friendly and long.", AnswerType.PLACE, terms)
+
+
+def test_when_wants_a_date_and_how_many_a_number() -> None:
+    terms = frozenset(analyse("When will the tariffs take effect?").terms)
+    assert has_type("The tariffs take effect on November 10, 2025.", AnswerType.DATE, terms)
+    assert not has_type("The tariffs take effect soon.", AnswerType.DATE, terms)
+    count = frozenset(analyse("How many jets took part?").terms)
+    assert has_type("About 200 fighter jets took part.", AnswerType.NUMBER, count)
+    assert has_type("Six hours of talks followed.", AnswerType.NUMBER, count)
+    assert not has_type("Many jets took part.", AnswerType.NUMBER, count)

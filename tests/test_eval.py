@@ -1,0 +1,191 @@
+"""The evaluation harness (`make eval`): its scoring, its folds, and the held-out figures the
+answering must reach on the negotiations corpus and the seed questions."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evaluation.__main__ import main
+from evaluation.baseline import TopSentenceBaseline, archive_sentences
+from evaluation.folds import (
+    DEFAULT_DATA,
+    NEGOTIATIONS,
+    Question,
+    negotiation_questions,
+    write_squad_paragraphs,
+)
+from evaluation.scoring import (
+    Reply,
+    contains_any,
+    normalise,
+    quoted_text,
+    reply_from_json,
+    score,
+    summarise,
+)
+
+needs_data = pytest.mark.skipif(
+    not (DEFAULT_DATA / NEGOTIATIONS).is_dir(), reason="shared/data is not beside the project"
+)
+TIME_QUESTION = Question(
+    text="Which city hosted the latest round?",
+    spans=("Rome",),
+    kind="time",
+    stale=("Muscat",),
+    fold="a",
+)
+REFUSE_QUESTION = Question(text="Which hotel did they stay at?", spans=(), kind="refuse", fold="b")
+
+
+def test_normalise_unescapes_folds_typography_and_case_and_collapses_spaces() -> None:
+    assert normalise("  Iran&#8217;s  “Fair\n and — Binding” deal ") == (
+        'iran\'s "fair and - binding" deal'
+    )
+
+
+def test_span_is_found_whatever_its_typography_or_case() -> None:
+    assert contains_any("Oman’s “fair and binding agreement”.", ["Oman's", "nothing"])
+    assert contains_any("a 30–day ceasefire", ["30-day CEASEFIRE"])
+    assert not contains_any("Medinsky leads", ["Fomin"])
+    assert not contains_any("anything", [""])
+
+
+def test_answerable_question_is_correct_only_when_a_span_is_quoted() -> None:
+    right = score(TIME_QUESTION, Reply(TIME_QUESTION.text, quoted="The round was in Rome."))
+    wrong = score(TIME_QUESTION, Reply(TIME_QUESTION.text, quoted="Talks went on."))
+    declined = score(TIME_QUESTION, Reply(TIME_QUESTION.text, quoted=""))
+
+    assert (right.correct, wrong.correct, declined.correct) == (True, False, False)
+    assert declined.declined
+
+
+def test_refuse_question_is_correct_only_when_declined() -> None:
+    declined = score(REFUSE_QUESTION, Reply(REFUSE_QUESTION.text, quoted=""))
+    answered = score(REFUSE_QUESTION, Reply(REFUSE_QUESTION.text, quoted="The hotel was nice."))
+
+    assert declined.correct and not answered.correct
+
+
+def test_time_reply_quoting_a_superseded_answer_is_stale() -> None:
+    stale = score(TIME_QUESTION, Reply(TIME_QUESTION.text, quoted="Talks were held in Muscat."))
+    fresh = score(TIME_QUESTION, Reply(TIME_QUESTION.text, quoted="Talks were held in Rome."))
+
+    assert stale.stale and not fresh.stale
+
+
+def test_quoted_text_joins_the_quotes_or_else_drops_citation_lines() -> None:
+    sources = [{"quote": "First."}, {"quote": "Second."}]
+    unquoted = [{"url": "https://example.org/a"}]
+    answer = "“Medinsky leads.”\n— Talks, Reuters, 2025-05-15, https://example.org/a"
+
+    assert quoted_text("ignored", sources) == "First. Second."
+    assert quoted_text(answer, unquoted) == "“Medinsky leads.”"
+    assert quoted_text("I couldn't find that.", []) == ""
+
+
+def test_reply_from_json_reads_citations_and_timing() -> None:
+    line: dict[str, Any] = {
+        "question": "Q?",
+        "answer": "…",
+        "as_of": "2025-05-24",
+        "elapsed_ms": 12.5,
+        "sources": [{"url": "u", "date": "2025-05-24", "quote": "Rome."}],
+    }
+
+    reply = reply_from_json(line)
+
+    assert (reply.quoted, reply.elapsed_ms, reply.as_of) == ("Rome.", 12.5, "2025-05-24")
+    assert reply.citations == [{"url": "u", "date": "2025-05-24"}]
+
+
+def test_summary_counts_refusals_wrong_declines_and_latency() -> None:
+    records = [
+        score(TIME_QUESTION, Reply("q", quoted="Rome.", elapsed_ms=10.0)),
+        score(TIME_QUESTION, Reply("q", quoted="", elapsed_ms=30.0)),
+        score(REFUSE_QUESTION, Reply("q", quoted="", elapsed_ms=20.0)),
+    ]
+
+    figures = summarise(records)
+
+    assert figures["accuracy"] == pytest.approx(2 / 3)
+    assert figures["time"] == 0.5 and figures["fact"] is None
+    assert (figures["refuse_declined"], figures["refuse_total"]) == (1, 1)
+    assert (figures["wrongly_declined"], figures["answerable_total"]) == (1, 2)
+    assert (figures["p50_ms"], figures["mean_quoted_chars"]) == (20.0, 5.0)
+
+
+def test_baseline_quotes_the_sentence_that_matches_the_question() -> None:
+    baseline = TopSentenceBaseline(
+        [
+            "Talks opened in Istanbul on Thursday. The weather was mild.",
+            "Vladimir Medinsky leads the Russian delegation.",
+        ]
+    )
+
+    quoted, elapsed_ms = baseline.answer("Who leads the Russian delegation?")
+
+    assert quoted == "Vladimir Medinsky leads the Russian delegation."
+    assert elapsed_ms >= 0
+    assert baseline.answer("Bitcoin price?")[0] == ""
+
+
+def test_archive_sentences_are_split_per_line_and_deduplicated() -> None:
+    passages = ["One is here. Two is here.\nThree is here.", "Three is here.\nFour is here."]
+
+    assert archive_sentences(passages) == [
+        "One is here.",
+        "Two is here.",
+        "Three is here.",
+        "Four is here.",
+    ]
+
+
+@needs_data
+def test_negotiation_questions_split_into_iran_and_china_folds() -> None:
+    questions = negotiation_questions()
+
+    sizes = Counter((question.fold, question.answerable) for question in questions)
+
+    assert sizes == {("a", True): 30, ("a", False): 3, ("b", True): 29, ("b", False): 6}
+
+
+@needs_data
+def test_squad_paragraph_files_open_with_a_title_line(tmp_path: Path) -> None:
+    paths = write_squad_paragraphs(tmp_path)
+
+    first_line, blank, context = paths[0].read_text("utf-8").split("\n")[:3]
+    assert len(paths) == 694
+    assert first_line == "Beyoncé — paragraph 1"
+    assert blank == "" and context.startswith("Beyoncé Giselle Knowles-Carter")
+
+
+@pytest.fixture(scope="module")
+def held_out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One run of the harness on the negotiations corpus and the seed questions."""
+    output = tmp_path_factory.mktemp("eval") / "latest.json"
+    assert main(["--only", "negotiations", "--only", "seed", "--out", str(output)]) == 0
+    results: dict[str, Any] = json.loads(output.read_text("utf-8"))
+    return results["datasets"]
+
+
+@pytest.mark.model
+@needs_data
+def test_negotiation_questions_are_answered_from_the_newest_report(
+    held_out: dict[str, Any],
+) -> None:
+    figures = held_out["negotiations"]["summary"]["parley"]["all"]
+
+    assert figures["accuracy"] >= 0.70
+    assert figures["stale"] == 0
+    assert figures["refuse_declined"] >= 6 and figures["refuse_total"] == 9
+
+
+@pytest.mark.model
+@needs_data
+def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
+    assert held_out["seed"]["summary"]["parley"]["all"]["accuracy"] >= 0.90
