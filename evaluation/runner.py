@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from evaluation.scoring import Record, Reply, reply_from_json, score
 log = logging.getLogger("evaluation")
 PARLEY = Path(sys.executable).parent / "parley"  # the console script of this very install
 STDERR_TAIL = 2000  # characters of a failed command's standard error worth showing
+PROGRESS_EVERY = 250  # replies between progress lines on long runs
 
 
 class EvaluationError(Exception):
@@ -65,11 +67,11 @@ class Archive:
 
     def ingest(self, paths: Sequence[Path]) -> None:
         """`parley ingest PATH...`; files it cannot read are reported, not fatal."""
-        result = self._parley(["ingest", *map(str, paths)], stdin="")
-        if result.returncode == 1:
-            log.warning("parley ingest skipped some files:\n%s", result.stderr[-STDERR_TAIL:])
-        elif result.returncode != 0:
-            raise EvaluationError(f"parley ingest failed:\n{result.stderr[-STDERR_TAIL:]}")
+        finished = self._parley(["ingest", *map(str, paths)], stdin="", env=self.env)
+        if finished.returncode == 1:
+            log.warning("parley ingest skipped some files:\n%s", finished.stderr[-STDERR_TAIL:])
+        elif finished.returncode != 0:
+            raise EvaluationError(f"parley ingest failed:\n{finished.stderr[-STDERR_TAIL:]}")
 
     def ask(self, questions: Sequence[str], *, weights: Path | None) -> list[Reply]:
         """`parley ask --json` with the questions on standard input, one reply per question."""
@@ -78,10 +80,10 @@ class Archive:
         if weights is not None:
             env["ANSWER_WEIGHTS"] = str(weights)
         stdin = "".join(f"{question}\n" for question in questions)
-        result = self._parley(["ask", "--json"], stdin=stdin, env=env)
-        if result.returncode != 0:
-            raise EvaluationError(f"parley ask failed:\n{result.stderr[-STDERR_TAIL:]}")
-        replies = [reply_from_json(json.loads(line)) for line in result.stdout.splitlines()]
+        finished = self._parley(["ask", "--json"], stdin=stdin, env=env, expected=len(questions))
+        if finished.returncode != 0:
+            raise EvaluationError(f"parley ask failed:\n{finished.stderr[-STDERR_TAIL:]}")
+        replies = [reply_from_json(json.loads(line)) for line in finished.lines]
         if [reply.question for reply in replies] != list(questions):
             raise EvaluationError(
                 f"parley ask gave {len(replies)} replies to {len(questions)} questions, "
@@ -90,20 +92,60 @@ class Archive:
         return replies
 
     def _parley(
-        self, arguments: list[str], *, stdin: str, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[str]:
+        self, arguments: list[str], *, stdin: str, env: dict[str, str], expected: int = 0
+    ) -> Finished:
+        """Run `parley`, reading its output line by line to log progress on long runs."""
         if not PARLEY.exists():
             raise EvaluationError(f"{PARLEY} not found: run `make install-dev` first")
-        # Run in the temporary folder so that an operator's .env cannot change what is measured.
-        return subprocess.run(
-            [str(PARLEY), *arguments],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd=self.folder,
-            env=env or self.env,
-            check=False,
-        )
+        # stderr goes to a file: an unread pipe would fill up and stall the command.
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+            process = subprocess.Popen(
+                [str(PARLEY), *arguments],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                encoding="utf-8",
+                # In the temporary folder, so that an operator's .env cannot change the figures.
+                cwd=self.folder,
+                env=env,
+            )
+            # Written from a thread: thousands of questions overflow the pipe before any reply.
+            feeder = threading.Thread(target=_feed, args=(process, stdin), daemon=True)
+            feeder.start()
+            lines = _read_lines(process, expected)
+            feeder.join()
+            returncode = process.wait()
+            errors.seek(0)
+            return Finished(returncode, lines, errors.read())
+
+
+@dataclass(frozen=True)
+class Finished:
+    """What a finished `parley` command left: its status, its output lines, its stderr."""
+
+    returncode: int
+    lines: list[str]
+    stderr: str
+
+
+def _feed(process: subprocess.Popen[str], text: str) -> None:
+    assert process.stdin is not None
+    try:
+        process.stdin.write(text)
+        process.stdin.close()
+    except BrokenPipeError:
+        pass  # the command ended early; its status and stderr say why
+
+
+def _read_lines(process: subprocess.Popen[str], expected: int) -> list[str]:
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if expected > PROGRESS_EVERY and len(lines) % PROGRESS_EVERY == 0:
+            log.info("  %d of %d answered", len(lines), expected)
+    return lines
 
 
 @contextmanager

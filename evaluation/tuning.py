@@ -18,13 +18,15 @@ from knowledge.ranking import RankingModel
 
 # Replies must stay short (issue: at most 300 quoted characters on average on the news set,
 # 250 on SQuAD); the fit keeps a margin below each so that held-out data stays inside.
-LENGTH_BUDGETS = {"negotiations": 270.0, "squad": 225.0}
+LENGTH_BUDGETS = {"negotiations": 280.0, "squad": 238.0}
 # Each dataset weighs this much in the fit, whatever its number of questions: the news set is
 # small but it is what Parley is for.
 DATASET_WEIGHTS = {"negotiations": 1.0, "squad": 1.0}
 REGULARISATION = 1.0
-RATIOS = (0.55, 0.65, 0.75, 0.85, 0.95, 1.01)
-PRESENT_RATIOS = (0.3, 0.5, 0.7, 0.9, 1.0)
+# Questions about the present are too few in the training data (SQuAD has none) to fit how
+# much recency should count: the newest candidate wins when at least this share as likely.
+PRESENT_RATIO = 0.6
+RATIOS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ def _regression(samples: Mapping[str, Sequence[Sample]]) -> RankingModel:
         intercept=float(regression.intercept_[0]),
         min_probability=0.0,
         companion_ratio=1.01,
-        present_ratio=1.0,
+        present_ratio=PRESENT_RATIO,
     )
 
 
@@ -102,10 +104,8 @@ def _decisions(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> 
     )
     thresholds = [0.0, *np.quantile(best_probabilities, np.linspace(0.01, 0.4, 25))]
     best: tuple[float, RankingModel] | None = None
-    for threshold, ratio, present in itertools.product(thresholds, RATIOS, PRESENT_RATIOS):
-        trial = replace(
-            model, min_probability=float(threshold), companion_ratio=ratio, present_ratio=present
-        )
+    for threshold, ratio in itertools.product(thresholds, RATIOS):
+        trial = replace(model, min_probability=float(threshold), companion_ratio=ratio)
         outcomes = {name: _replay(trial, items) for name, items in scored.items()}
         if any(o.mean_chars > LENGTH_BUDGETS.get(n, 250.0) for n, o in outcomes.items()):
             continue

@@ -22,6 +22,7 @@ NUMBER_WORDS = frozenset(
     "percent per cent tonnes tons hours minutes days weeks months years kilometres miles "
     "double twice".split()
 )
+YEAR = re.compile(r"(1[5-9]|20)\d(\d|0s)")  # 2025, and decades: 1990s
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade century".split())
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
@@ -88,7 +89,7 @@ def has_date(sentence: str, question_terms: frozenset[str]) -> bool:
             lowered in MONTHS
             or lowered in WEEKDAYS
             or lowered in DATE_WORDS
-            or bool(re.fullmatch(r"(1[5-9]|20)\d\d", lowered))
+            or bool(YEAR.fullmatch(lowered))
         )
         if is_date and term(lowered) not in question_terms and lowered not in question_terms:
             return True
@@ -97,7 +98,8 @@ def has_date(sentence: str, question_terms: frozenset[str]) -> bool:
 
 def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
     """Two capitalised words in a row, or a title and a name, none named by the question."""
-    names = new_names(sentence, question_terms)
+    # Places are names too, but not of people: "the United States" answers no "who".
+    names = [(p, name) for p, name in new_names(sentence, question_terms) if not is_place(name)]
     positions = {position for position, _ in names}
     if any(position + 1 in positions for position in positions):
         return True

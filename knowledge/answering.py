@@ -11,7 +11,7 @@ from knowledge.chunking import passage_sentences
 from knowledge.embedding import Embedder
 from knowledge.evidence import Candidate, coverage, feature_matrix
 from knowledge.questions import QuestionFacts, analyse
-from knowledge.quotes import Citation, Quote, as_of_label, select_quotes
+from knowledge.quotes import Citation, Quote, as_of_label, newest_date, select_quotes
 from knowledge.ranking import RankingModel
 from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
@@ -59,6 +59,11 @@ class Answer:
         return as_of_label(self.quotes) if self.about_present else None
 
     @property
+    def as_of_date(self) -> str | None:
+        """The same date, ISO year-month-day, for machines."""
+        return newest_date(self.quotes) if self.about_present else None
+
+    @property
     def text(self) -> str:
         """The reply as plain text."""
         if not self.quotes:
@@ -73,7 +78,7 @@ class Answer:
         return {
             "question": self.question,
             "answer": self.text,
-            "as_of": self.as_of,
+            "as_of": self.as_of_date,
             "sources": [{**quote.citation.as_json(), "quote": quote.text} for quote in self.quotes],
         }
 

@@ -7,7 +7,8 @@ the archive, so that the same weights hold for twenty articles and for twenty th
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import re
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +17,7 @@ import numpy as np
 from knowledge.answer_types import has_type
 from knowledge.questions import AnswerType, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
-from knowledge.terms import content_terms, terms
+from knowledge.terms import content_terms, term_set, terms
 from storage.vectors import Matrix
 
 FEATURES = (
@@ -26,8 +27,10 @@ FEATURES = (
     "terms",
     "terms_gap",
     "terms_rank",
+    "bm25",
     "soft_terms",
     "previous_terms",
+    "previous_only",
     "passage_terms",
     "passage_meaning",
     "passage_rank",
@@ -38,15 +41,23 @@ FEATURES = (
     "type_match",
     "typed_match",
     "novelty",
+    "quotation",
     "anchors_sentence",
     "anchors_article",
     "recency",
     "present_recency",
     "lede",
+    "first_in_passage",
     "length",
     "names_missing",
+    "names_sentence",
 )
-RECENCY_DAYS = 365.0  # an article this far behind the newest candidate counts as old
+RECENCY_DAYS = 365.0
+BM25_K1 = 1.2
+BM25_B = 0.75
+QUOTATION = re.compile(
+    r"[“\"][^”\"]{2,}[”\"]"
+)  # an article this far behind the newest candidate counts as old
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class Candidate:
     soft_terms: float  # the question's words it says, in the same words or close ones
 
 
-def coverage(weights: dict[str, float], present: set[str]) -> float:
+def coverage(weights: dict[str, float], present: Set[str]) -> float:
     """The share of the question's term weight found among the present terms."""
     total = sum(weights.values())
     if total <= 0:
@@ -78,14 +89,36 @@ def feature_matrix(
         return np.zeros((0, len(FEATURES)), dtype=np.float32)
     context = _Context.build(question, weights, candidates)
     rows = [context.row(candidate) for candidate in candidates]
-    matrix = np.asarray(rows, dtype=np.float32)
+    _bm25(rows, weights, candidates)
+    matrix = np.asarray([[row.get(name, 0.0) for name in FEATURES] for row in rows])
     columns = {name: index for index, name in enumerate(FEATURES)}
     for source in ("meaning", "terms"):
         values = matrix[:, columns[source]]
         matrix[:, columns[f"{source}_gap"]] = values - values.max()
         ranks = np.argsort(np.argsort(-values, kind="stable"), kind="stable")
         matrix[:, columns[f"{source}_rank"]] = 1.0 / (1.0 + ranks)
-    return matrix
+    return matrix.astype(np.float32)
+
+
+def _bm25(
+    rows: list[dict[str, float]], weights: dict[str, float], candidates: Sequence[Candidate]
+) -> None:
+    """Okapi BM25 of each sentence against the question, scaled by the best candidate's:
+    it rewards the rare words as coverage does, but discounts long sentences."""
+    bags = [terms(candidate.sentence) for candidate in candidates]
+    average = sum(len(bag) for bag in bags) / max(1, len(bags)) or 1.0
+    scores = []
+    for bag in bags:
+        score = 0.0
+        for term, weight in weights.items():
+            count = bag.count(term)
+            if count:
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * len(bag) / average)
+                score += weight * count * (BM25_K1 + 1) / (count + norm)
+        scores.append(score)
+    top = max(scores, default=0.0) or 1.0
+    for row, score in zip(rows, scores, strict=True):
+        row["bm25"] = score / top
 
 
 @dataclass
@@ -125,40 +158,43 @@ class _Context:
             newest=max(dates) if dates else None,
         )
 
-    def row(self, candidate: Candidate) -> list[float]:
+    def row(self, candidate: Candidate) -> dict[str, float]:
         record = candidate.passage.record
-        sentence_terms = set(terms(candidate.sentence))
         article = self.article_terms[record.article_id]
         typed = self.question.answer_type is not AnswerType.OTHER
         match = has_type(candidate.sentence, self.question.answer_type, self.question_terms)
         recency = self._recency(record.published_at)
-        return [
-            candidate.meaning,
-            0.0,  # meaning_gap, filled in over all candidates
-            0.0,  # meaning_rank, likewise
-            coverage(self.weights, sentence_terms),
-            0.0,  # terms_gap
-            0.0,  # terms_rank
-            candidate.soft_terms,
-            coverage(self.weights, set(terms(candidate.previous))) if candidate.previous else 0.0,
-            coverage(self.weights, set(terms(record.text))),
-            candidate.passage.dense,
-            1.0 / (1.0 + self.passage_rank[record.passage_id]),
-            coverage(self.weights, article),
-            candidate.title_meaning,
-            self.article_meaning[record.article_id],
-            float(typed),
-            float(match),
-            float(typed and match),
-            self._novelty(candidate.sentence),
-            _share(self.question.anchors, _raw_words(candidate.sentence)),
-            _share(self.question.anchors, article | _raw_words(record.text)),
-            recency,
-            recency if self.question.about_present else 0.0,
-            float(record.position == 0 and candidate.index == 0),
-            math.log1p(len(candidate.sentence)) / 6.0,
-            self._names_missing(article),
-        ]
+        own = coverage(self.weights, term_set(candidate.sentence))
+        previous = coverage(self.weights, term_set(candidate.previous or ""))
+        return {
+            "meaning": candidate.meaning,
+            "terms": own,
+            "soft_terms": candidate.soft_terms,
+            "previous_terms": previous,
+            # The sentence before says what the question asks; this one may give the answer.
+            "previous_only": previous * (1.0 - own),
+            "passage_terms": coverage(self.weights, term_set(record.text)),
+            "passage_meaning": candidate.passage.dense,
+            "passage_rank": 1.0 / (1.0 + self.passage_rank[record.passage_id]),
+            "article_terms": coverage(self.weights, article),
+            "title_meaning": candidate.title_meaning,
+            "article_meaning": self.article_meaning[record.article_id],
+            "typed": float(typed),
+            "type_match": float(match),
+            "typed_match": float(typed and match),
+            "novelty": self._novelty(candidate.sentence),
+            "quotation": float(bool(QUOTATION.search(candidate.sentence))),
+            "anchors_sentence": _share(self.question.anchors, _raw_words(candidate.sentence)),
+            "anchors_article": _share(self.question.anchors, article | _raw_words(record.text)),
+            "recency": recency,
+            "present_recency": recency if self.question.about_present else 0.0,
+            "lede": float(record.position == 0 and candidate.index == 0),
+            "first_in_passage": float(candidate.index == 0),
+            "length": math.log1p(len(candidate.sentence)) / 6.0,
+            "names_missing": self._names_missing(article),
+            # Names tie a question to one event among several alike ("the Geneva talks").
+            "names_sentence": _share(self.question.names, term_set(candidate.sentence)),
+        }
 
     def _novelty(self, sentence: str) -> float:
         """The share of the sentence's content words the question does not hold: a sentence
@@ -181,7 +217,7 @@ class _Context:
         return sum(1 for name in names if name not in article) / len(names)
 
 
-def _share(wanted: frozenset[str], present: set[str]) -> float:
+def _share(wanted: frozenset[str], present: Set[str]) -> float:
     """The share of the wanted words present; 1 when nothing is wanted."""
     if not wanted:
         return 1.0

@@ -18,9 +18,7 @@ def known_places() -> frozenset[str]:
     names = {country["name"] for country in cache.get_countries().values()}
     names |= {state["name"] for state in cache.get_us_states().values()}
     names |= {
-        city["name"]
-        for city in cache.get_cities().values()
-        if city["population"] >= MIN_POPULATION
+        city["name"] for city in cache.get_cities().values() if city["population"] >= MIN_POPULATION
     }
     return frozenset(name.lower() for name in names)
 

@@ -135,10 +135,18 @@ def _quote(
     return Quote(" ".join(candidates[i].sentence for i in group), citation)
 
 
-def as_of_label(quotes: Sequence[Quote]) -> str | None:
-    """ "19 March 2026": the newest date among the quoted articles."""
+def _newest(quotes: Sequence[Quote]) -> datetime | None:
     dates = [quote.citation.published_at for quote in quotes if quote.citation.published_at]
-    if not dates:
-        return None
-    newest = max(dates)
-    return f"{newest.day} {newest:%B %Y}"
+    return max(dates) if dates else None
+
+
+def as_of_label(quotes: Sequence[Quote]) -> str | None:
+    """ "19 March 2026": the newest date among the quoted articles, as people write it."""
+    newest = _newest(quotes)
+    return f"{newest.day} {newest:%B %Y}" if newest else None
+
+
+def newest_date(quotes: Sequence[Quote]) -> str | None:
+    """ "2026-03-19": the newest date among the quoted articles."""
+    newest = _newest(quotes)
+    return newest.date().isoformat() if newest else None

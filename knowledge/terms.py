@@ -59,6 +59,13 @@ def terms(text: str) -> list[str]:
     return [term(word) for word in words(text)]
 
 
+@lru_cache(maxsize=32_768)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a text; remembered, since the same sentences and passages are
+    weighed again for every related question."""
+    return frozenset(terms(text))
+
+
 def content_terms(text: str) -> list[str]:
     """Terms of the words that carry meaning: no stopwords, no single letters."""
     return [

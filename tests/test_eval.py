@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from evaluation.folds import (
     negotiation_questions,
     write_squad_paragraphs,
 )
+from evaluation.runner import by_fold
 from evaluation.scoring import (
     Reply,
     contains_any,
@@ -143,6 +145,17 @@ def test_archive_sentences_are_split_per_line_and_deduplicated() -> None:
         "Three is here.",
         "Four is here.",
     ]
+
+
+def test_limit_takes_the_first_questions_of_each_fold() -> None:
+    questions = [replace(TIME_QUESTION, text=f"q{n}", fold="ab"[n % 2]) for n in range(6)]
+
+    groups = by_fold(questions, limit=2)
+
+    assert {fold: [q.text for q in group] for fold, group in groups.items()} == {
+        "a": ["q0", "q2"],
+        "b": ["q1", "q3"],
+    }
 
 
 @needs_data
