@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A CPU build of this torch is on the machine; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install install-dev browser run test lint check bench eval clean
+.PHONY: install install-dev browser run test lint check bench eval train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ bench: install-dev
 # evaluation/results/latest.json. EVAL_ARGS passes options, e.g. "--only negotiations --limit 5".
 eval: install-dev
 	$(BIN)/python -m evaluation $(EVAL_ARGS)
+
+# Refit the answer-ranking weights (issue 9): knowledge/ranking_weights.json, shipped, and
+# evaluation/weights/fold-{a,b}.json, each fitted without that fold, for `make eval`.
+# TRAIN_ARGS="--reuse" refits from the evidence gathered last time (features recomputed).
+train: install-dev
+	$(BIN)/python -m evaluation.train $(TRAIN_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -23,6 +23,7 @@ from knowledge import ingest
 from knowledge.answering import Answer
 from knowledge.documents import DocumentError
 from knowledge.embedding import EmbeddingError
+from knowledge.ranking import RankingModelError
 from knowledge.sources import SourceError
 from storage import archive
 from storage.db import create_database_engine, current_revision, upgrade_database
@@ -52,7 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
-    except (CommandError, ModelMismatchError, EmbeddingError, SettingsError, SourceError) as error:
+    except (
+        CommandError,
+        ModelMismatchError,
+        EmbeddingError,
+        RankingModelError,
+        SettingsError,
+        SourceError,
+    ) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.places import is_place
+from knowledge.places import is_country, is_place
 from knowledge.questions import MONTHS, AnswerType
 from knowledge.terms import STOPWORDS, term
 
@@ -72,10 +72,12 @@ def has_type(sentence: str, kind: AnswerType, question_terms: frozenset[str]) ->
 
 
 def has_number(sentence: str, question_terms: frozenset[str]) -> bool:
-    """A figure or a number word the question does not already hold."""
+    """A figure or a number word the question does not already hold; a year alone is a
+    date, not an answer to "how many"."""
     for token in tokens(sentence):
         lowered = token.lower()
-        is_number = any(char.isdigit() for char in token) or lowered in NUMBER_WORDS
+        is_figure = any(char.isdigit() for char in token) and not YEAR.fullmatch(lowered)
+        is_number = is_figure or lowered in NUMBER_WORDS
         if is_number and term(lowered) not in question_terms and lowered not in question_terms:
             return True
     return False
@@ -99,11 +101,13 @@ def has_date(sentence: str, question_terms: frozenset[str]) -> bool:
 def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
     """Two capitalised words in a row, or a title and a name, none named by the question."""
     # Places are names too, but not of people: "the United States" answers no "who".
-    names = [(p, name) for p, name in new_names(sentence, question_terms) if not is_place(name)]
-    positions = {position for position, _ in names}
-    if any(position + 1 in positions for position in positions):
-        return True
     words = tokens(sentence)
+    names = [(p, name) for p, name in new_names(sentence, question_terms) if not is_country(name)]
+    positions = {position for position, _ in names}
+    for position in positions:
+        pair = f"{words[position]} {words[position + 1]}" if position + 1 in positions else ""
+        if pair and not is_country(pair):
+            return True
     return any(position > 0 and words[position - 1].lower() in TITLES for position, _ in names)
 
 

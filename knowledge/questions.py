@@ -36,7 +36,7 @@ PLACE_NOUNS = frozenset(
 DATE_NOUNS = frozenset("date day month year time decade century weekday".split())
 QUANTITY_WORDS = frozenset(
     "many much long often far large big old percent percentage rate share amount number "
-    "cost price size".split()
+    "cost price size population total".split()
 )
 # Words that make a question about the state of things now, where the newest report wins.
 PRESENT_MARKERS = (

@@ -7,6 +7,7 @@ the dictionary misses: "delegates" and "delegation", "travelling" and "travel").
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import simplemma
@@ -44,8 +45,15 @@ def lemma(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def term(word: str) -> str:
-    """The search term of one lower-case word: its lemma's stem."""
-    return str(_stemmer.stemWord(lemma(word)))
+    """The search term of one lower-case word: its lemma's stem, accents folded, since
+    people type "Beyonce" and "Erdogan" for "Beyoncé" and "Erdoğan"."""
+    return str(_stemmer.stemWord(lemma(fold_accents(word))))
+
+
+def fold_accents(word: str) -> str:
+    """The word without diacritics: "é" is "e"."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def words(text: str) -> list[str]:

@@ -50,7 +50,7 @@ def test_who_wants_a_person_the_question_does_not_name() -> None:
     question = analyse("Who leads the Russian delegation?")
     names = question.names | frozenset(question.terms)
     answer = "The Russian delegation is led by presidential aide Vladimir Medinsky."
-    restatement = "Russia said its delegation would arrive on time."
+    restatement = "The United States said Russia's delegation would arrive on time."
     assert has_type(answer, AnswerType.PERSON, names)
     assert not has_type(restatement, AnswerType.PERSON, names)
 

@@ -1,0 +1,138 @@
+"""Choosing what to quote, and the fitted weights it depends on."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.answering import Answer
+from knowledge.evidence import FEATURES, Candidate
+from knowledge.questions import analyse
+from knowledge.quotes import select_quotes
+from knowledge.ranking import (
+    DEFAULT_WEIGHTS,
+    RankingModel,
+    RankingModelError,
+    load_ranking_model,
+    untrained_model,
+)
+from knowledge.retrieval import RetrievedPassage
+from storage.archive import PassageRecord
+
+
+def candidate(
+    sentence: str, *, article: int, index: int = 0, date: str = "2025-05-01", passage: int = 0
+) -> Candidate:
+    record = PassageRecord(
+        passage_id=passage or article * 10,
+        article_id=article,
+        position=0,
+        text=sentence,
+        title=f"Article {article}",
+        source="Agency",
+        url=f"https://news.example/{article}",
+        published_at=datetime.fromisoformat(date),
+    )
+    passage_found = RetrievedPassage(record=record, fused=0.1, dense=0.5)
+    return Candidate(sentence, passage_found, index, None, 0.5, 0.3, 0.5)
+
+
+def model(*, threshold: float = 0.2, ratio: float = 0.7, present: float = 0.6) -> RankingModel:
+    base = untrained_model()
+    return RankingModel(
+        features=FEATURES,
+        means=base.means,
+        scales=base.scales,
+        coefficients=base.coefficients,
+        intercept=base.intercept,
+        min_probability=threshold,
+        companion_ratio=ratio,
+        present_ratio=present,
+    )
+
+
+def answer(question: str, candidates: list[Candidate], probabilities: list[float]) -> Answer:
+    facts = analyse(question)
+    quotes = select_quotes(facts, candidates, np.array(probabilities), model())
+    return Answer(question, quotes=quotes, about_present=facts.about_present)
+
+
+def test_one_quote_when_one_candidate_clearly_wins() -> None:
+    reply = answer(
+        "Who led the talks?",
+        [candidate("Smith led the talks.", article=1), candidate("Talks were long.", article=2)],
+        [0.9, 0.2],
+    )
+    assert [quote.text for quote in reply.quotes] == ["Smith led the talks."]
+    assert reply.sources[0].url == "https://news.example/1"
+
+
+def test_close_candidates_give_two_or_three_quotes_from_different_articles() -> None:
+    candidates = [
+        candidate("In June the sides agreed to resume rare earth exports.", article=1),
+        candidate("In June they agreed a framework on tariffs.", article=2),
+        candidate("The June deal also covered student visas.", article=3),
+        candidate("Another June sentence from the first article.", article=1, index=5),
+        candidate("Unrelated weather report.", article=4),
+    ]
+    reply = answer("What did the sides agree in June?", candidates, [0.8, 0.75, 0.7, 0.72, 0.1])
+    assert len(reply.quotes) == 3
+    assert len({quote.citation.url for quote in reply.quotes}) == 3
+    assert reply.quotes[0].text.startswith("In June the sides agreed")
+    assert "Unrelated" not in reply.text
+
+
+def test_adjacent_sentences_of_one_passage_make_one_quote_in_reading_order() -> None:
+    candidates = [
+        candidate("He was asked who would lead.", article=1, index=3, passage=7),
+        candidate("The answer came at once.", article=1, index=2, passage=7),
+    ]
+    reply = answer("Who would lead?", candidates, [0.8, 0.7])
+    assert [quote.text for quote in reply.quotes] == [
+        "The answer came at once. He was asked who would lead."
+    ]
+
+
+def test_unlikely_candidates_are_declined() -> None:
+    reply = answer("Which hotel did they stay at?", [candidate("A hotel.", article=1)], [0.1])
+    assert not reply.covered
+    assert reply.sources == []
+    assert "couldn't find" in reply.text
+
+
+def test_questions_about_the_present_quote_the_newest_close_report_and_say_when() -> None:
+    candidates = [
+        candidate("The tariff stands at 30 percent.", article=1, date="2025-05-12"),
+        candidate("The tariff now stands at 47 percent.", article=2, date="2025-11-02"),
+        candidate("A much older remark on tariffs.", article=3, date="2025-12-01"),
+    ]
+    reply = answer("What is the tariff now?", candidates, [0.9, 0.7, 0.2])
+    assert [quote.text for quote in reply.quotes] == ["The tariff now stands at 47 percent."]
+    assert reply.as_of == "2 November 2025"
+    assert reply.as_json()["as_of"] == "2025-11-02"
+    assert reply.text.startswith("As of 2 November 2025:")
+
+
+def test_the_shipped_weights_load_and_match_the_features() -> None:
+    shipped = load_ranking_model()
+    assert DEFAULT_WEIGHTS.exists()
+    assert shipped.features == FEATURES
+    assert 0 < shipped.min_probability < 1
+
+
+def test_weights_for_other_features_are_refused_with_the_fix(tmp_path: Path) -> None:
+    stale = json.loads(DEFAULT_WEIGHTS.read_text())
+    stale["features"] = stale["features"][:-1]
+    path = tmp_path / "weights.json"
+    path.write_text(json.dumps(stale))
+    with pytest.raises(RankingModelError, match="make train"):
+        load_ranking_model(path)
+    path.write_text("{not json")
+    with pytest.raises(RankingModelError, match="not JSON"):
+        load_ranking_model(path)
+    with pytest.raises(RankingModelError, match="cannot read"):
+        load_ranking_model(tmp_path / "missing.json")
