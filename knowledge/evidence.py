@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +51,7 @@ FEATURES = (
     "length",
     "names_missing",
     "names_sentence",
+    "names_nowhere",
 )
 RECENCY_DAYS = 365.0
 BM25_K1 = 1.2
@@ -132,6 +133,7 @@ class _Context:
     article_meaning: dict[int, float]
     passage_rank: dict[int, int]
     newest: datetime | None
+    names_nowhere: float
 
     @classmethod
     def build(
@@ -156,6 +158,7 @@ class _Context:
             article_meaning=article_meaning,
             passage_rank={passage.record.passage_id: rank for rank, passage in enumerate(ranked)},
             newest=max(dates) if dates else None,
+            names_nowhere=_absent(question.names, article_terms.values()),
         )
 
     def row(self, candidate: Candidate) -> dict[str, float]:
@@ -192,6 +195,8 @@ class _Context:
             "first_in_passage": float(candidate.index == 0),
             "length": math.log1p(len(candidate.sentence)) / 6.0,
             "names_missing": self._names_missing(article),
+            # Names no candidate article mentions: the archive may not cover the question.
+            "names_nowhere": self.names_nowhere,
             # Names tie a question to one event among several alike ("the Geneva talks").
             "names_sentence": _share(self.question.names, term_set(candidate.sentence)),
         }
@@ -215,6 +220,14 @@ class _Context:
         if not names:
             return 0.0
         return sum(1 for name in names if name not in article) / len(names)
+
+
+def _absent(names: frozenset[str], articles: Iterable[set[str]]) -> float:
+    """The share of the names that no article mentions."""
+    if not names:
+        return 0.0
+    seen = set().union(*articles)
+    return sum(1 for name in names if name not in seen) / len(names)
 
 
 def _share(wanted: frozenset[str], present: Set[str]) -> float:

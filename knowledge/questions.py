@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from knowledge.terms import content_terms, name_terms, words
+from knowledge.terms import content_terms, name_terms, term, words
 
 
 class AnswerType(Enum):
@@ -68,6 +68,10 @@ ORDINALS = frozenset(
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
+CALENDAR_TERMS = frozenset(
+    term(word)
+    for word in MONTHS | set("monday tuesday wednesday thursday friday saturday sunday".split())
+)
 YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 
 
@@ -91,7 +95,8 @@ def analyse(question: str) -> QuestionFacts:
         answer_type=answer_type(tokens),
         about_present=about_present(question),
         terms=tuple(content_terms(question)),
-        names=frozenset(name_terms(question)),
+        # Months and weekdays are capitalised but name no one ("the June and July rounds").
+        names=frozenset(name_terms(question)) - CALENDAR_TERMS,
         anchors=frozenset(
             token
             for token in tokens
