@@ -105,7 +105,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated sections: {SECTIONS}"
     )
-    parser.add_argument("--sizes", help="retrieval archive sizes, comma-separated")
+    parser.add_argument("--sizes", help="archive sizes for retrieval and memory, comma-separated")
     parser.add_argument("--queries", type=int, help="queries per retrieval size")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--cache", type=Path, default=RESULTS / "cache", help="built archives")
@@ -122,7 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     plan = QUICK if args.quick else Plan()
     if args.sizes:
-        plan = replace(plan, sizes=tuple(int(size) for size in args.sizes.split(",")))
+        sizes = tuple(int(size) for size in args.sizes.split(","))
+        plan = replace(plan, sizes=sizes, memory_sizes=sizes)
     if args.queries:
         plan = replace(plan, queries=args.queries)
     logging.basicConfig(level=logging.WARNING, format=LOG_FORMAT)

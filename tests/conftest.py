@@ -13,6 +13,7 @@ from knowledge.embedding import Embedder, load_embedder
 from playground.bot_api import BotApiServer
 from tests.support.bot_harness import ADMIN, TOKEN, RunningBot, start_running_bot
 from tests.support.fake_embedder import FakeEmbedder
+from tests.support.web_server import WebServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT / "seeds"
@@ -41,6 +42,22 @@ def fake_embedder() -> FakeEmbedder:
 def services(settings: Settings, fake_embedder: FakeEmbedder) -> Iterator[Services]:
     """Services on a fresh database with the fake embedder."""
     built = build_services(settings, embedder=fake_embedder)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def site() -> Iterator[WebServer]:
+    """A local web site the tests publish pages and feeds on."""
+    with WebServer() as server:
+        yield server
+
+
+@pytest.fixture
+def web_services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
+    """Services that may fetch from the local site (private addresses allowed)."""
+    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
+    built = build_services(Settings(_env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
     yield built
     built.close()
 

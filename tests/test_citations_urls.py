@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.services import Services
 from storage.models import Article
-from tests.support.fake_embedder import FakeEmbedder
 from tests.support.news_site import story, story_page
 from tests.support.web_server import WebServer
 
@@ -44,21 +41,6 @@ def stored(services: Services) -> list[tuple[str, str]]:
     with services.sessions() as session:
         rows = session.execute(select(Article.url, Article.title).order_by(Article.id))
         return [(url, title) for url, title in rows]
-
-
-@pytest.fixture
-def site() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
-
-
-@pytest.fixture
-def web_services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    """Services that may fetch from the local site (private addresses allowed)."""
-    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
-    built = build_services(Settings(_env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
-    yield built
-    built.close()
 
 
 def test_an_html_files_url_is_its_canonical_link_and_its_title_the_pages(

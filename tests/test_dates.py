@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.services import Services
 from storage.models import Article
-from tests.support.fake_embedder import FakeEmbedder
 from tests.support.web_server import WebServer
 
 BODY = (
@@ -42,21 +38,6 @@ def previews(services: Services, *paths: Path) -> list[dict[str, object]]:
 def stored_dates(services: Services) -> list[datetime | None]:
     with services.sessions() as session:
         return list(session.scalars(select(Article.published_at).order_by(Article.id)))
-
-
-@pytest.fixture
-def site() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
-
-
-@pytest.fixture
-def web_services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    """Services that may fetch from the local site (private addresses allowed)."""
-    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
-    built = build_services(Settings(_env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
-    yield built
-    built.close()
 
 
 def rss_item_feed(site: WebServer, *, pub_date: datetime | None) -> str:

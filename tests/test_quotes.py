@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.cli import main
+from bot.settings import Settings
 from knowledge.answering import Answer
 from knowledge.evidence import FEATURES, Candidate
 from knowledge.questions import analyse
@@ -136,3 +138,16 @@ def test_weights_for_other_features_are_refused_with_the_fix(tmp_path: Path) -> 
         load_ranking_model(path)
     with pytest.raises(RankingModelError, match="cannot read"):
         load_ranking_model(tmp_path / "missing.json")
+
+
+@pytest.mark.model
+def test_parley_ask_names_a_weights_file_it_cannot_use(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("ANSWER_WEIGHTS", str(tmp_path / "missing.json"))
+    assert main(["ask", "Who leads the Russian delegation?"]) == 1
+    error = capsys.readouterr().err
+    assert "cannot read the answer weights" in error and "missing.json" in error

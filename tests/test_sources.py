@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from bot.services import Services
 from knowledge.sources import SourceError
 from storage import deliveries, subscriptions
 from storage.models import Article, Source
-from tests.support.fake_embedder import FakeEmbedder
 from tests.support.news_site import Story, atom, publish, rss, story, story_page
 from tests.support.web_server import WebServer
 
 
-@pytest.fixture
-def site() -> Iterator[WebServer]:
-    with WebServer() as server:
-        yield server
-
-
-@pytest.fixture
-def web_services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Services]:
-    """Services that may fetch from the local site (private addresses allowed)."""
-    monkeypatch.setenv("ALLOW_PRIVATE_SOURCES", "true")
+@pytest.fixture(autouse=True)
+def quick_failures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Failing sources give up fast here; set before `web_services` reads the settings."""
     monkeypatch.setenv("FETCH_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("MAX_SOURCE_FAILURES", "3")
-    built = build_services(Settings(_env_file=None), embedder=FakeEmbedder())  # type: ignore[call-arg]
-    yield built
-    built.close()
 
 
 def articles(services: Services) -> list[Article]:
