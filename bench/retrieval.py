@@ -20,6 +20,7 @@ from knowledge.embedding import BUNDLED_MODEL_ID, Embedder
 from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
 from knowledge.terms import content_terms
+from knowledge.wordsim import word_similarity_for
 from storage.db import create_database_engine, session_factory
 from storage.fulltext import SqliteFullTextIndex
 from storage.vectors import Matrix, VectorIndex, load_vector_index
@@ -159,6 +160,7 @@ def measure_size(
         embedder=PrecomputedQuestions(embedder, {q.text: q.vector for q in asked}),
         retriever=retriever,
         model=load_ranking_model(),
+        words=word_similarity_for(getattr(embedder, "model", None)),
     )
     subjects = Subjects(ids, matrix, index, fulltext, retriever, answerer, embedder)
     times: dict[str, list[float]] = {name: [] for name in ("baseline", *OPERATIONS)}

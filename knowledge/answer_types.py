@@ -30,6 +30,11 @@ PLACE_HEADS = frozenset(
     "embassy house palace hotel hall centre center building city capital island airport "
     "square street province region base site".split()
 )
+GROUPS = frozenset(
+    "officers officials diplomats negotiators mediators envoys troops soldiers police "
+    "experts observers monitors inspectors engineers lawmakers ministers leaders delegates "
+    "representatives authorities forces".split()
+)
 TITLES = frozenset(
     "mr mrs ms dr president minister secretary envoy ambassador spokesman spokeswoman "
     "chancellor premier king queen prince general senator governor deputy chief".split()
@@ -108,7 +113,14 @@ def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
         pair = f"{words[position]} {words[position + 1]}" if position + 1 in positions else ""
         if pair and not is_country(pair):
             return True
-    return any(position > 0 and words[position - 1].lower() in TITLES for position, _ in names)
+    if any(position > 0 and words[position - 1].lower() in TITLES for position, _ in names):
+        return True
+    # A group named by where it is from: "Turkish naval officers", "Omani mediators".
+    return any(
+        word.lower() in GROUPS
+        for position, _ in names
+        for word in words[position + 1 : position + 3]
+    )
 
 
 def has_place(sentence: str, question_terms: frozenset[str]) -> bool:

@@ -86,6 +86,7 @@ class GatedEmbedder:
         self.model_id = inner.model_id
         self.dimension = inner.dimension
         self.max_tokens = inner.max_tokens
+        self.model = getattr(inner, "model", None)  # its word vectors, as services look for
         self.entered = threading.Event()
         self.release = threading.Event()
 
