@@ -70,3 +70,10 @@ def test_when_wants_a_date_and_how_many_a_number() -> None:
     assert has_type("About 200 fighter jets took part.", AnswerType.NUMBER, count)
     assert has_type("Six hours of talks followed.", AnswerType.NUMBER, count)
     assert not has_type("Many jets took part.", AnswerType.NUMBER, count)
+
+
+def test_who_is_also_answered_by_a_group_named_by_its_country() -> None:
+    terms = frozenset(analyse("Who will monitor the grain corridor?").terms)
+    sentence = "The grain corridor will be monitored by Turkish naval officers."
+    assert has_type(sentence, AnswerType.PERSON, terms)
+    assert not has_type("The corridor will be monitored closely.", AnswerType.PERSON, terms)
