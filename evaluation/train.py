@@ -12,6 +12,7 @@ one, fitted on everything.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -143,8 +144,6 @@ def _archive(folder: Path) -> Iterator[Services]:
 
 
 def _write(model: RankingModel, path: Path) -> None:
-    import json
-
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model.as_json(), indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path}")

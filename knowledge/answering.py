@@ -15,7 +15,7 @@ from knowledge.quotes import Citation, Quote, as_of_label, newest_date, select_q
 from knowledge.ranking import RankingModel
 from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
-from knowledge.terms import term, terms
+from knowledge.terms import term, term_set, terms
 from knowledge.wordsim import WordSimilarity, content_words
 from storage.vectors import Matrix
 
@@ -172,6 +172,7 @@ class Answerer:
 
     def _evidence(self, reading: _Reading, known: dict[str, Matrix]) -> Evidence:
         """Every candidate sentence with its meaning and its features."""
+        question_words = self._weighted_words(reading)
         candidates = [
             Candidate(
                 sentence=sentence,
@@ -180,22 +181,28 @@ class Answerer:
                 previous=previous,
                 meaning=float(known[sentence] @ reading.vector),
                 title_meaning=float(known[passage.record.title] @ reading.vector),
-                soft_terms=self._soft_terms(reading, sentence),
+                soft_terms=self._soft_terms(reading, question_words, sentence),
             )
             for sentence, passage, index, previous in reading.sentences
         ]
         features = feature_matrix(reading.facts, reading.weights, candidates)
         return Evidence(reading.facts, reading.weights, candidates, features)
 
-    def _soft_terms(self, reading: _Reading, sentence: str) -> float:
-        if self._words is None:
-            return coverage(reading.weights, set(terms(sentence)))
+    @staticmethod
+    def _weighted_words(reading: _Reading) -> list[tuple[str, float]]:
+        """The question's words with their terms' rarity; unseen terms weigh the most."""
         heaviest = max(reading.weights.values(), default=1.0)
-        question = [
+        return [
             (word, reading.weights.get(term(word), heaviest))
             for word in content_words(reading.facts.text)
         ]
-        return self._words.soft_coverage(question, sentence)
+
+    def _soft_terms(
+        self, reading: _Reading, question_words: list[tuple[str, float]], sentence: str
+    ) -> float:
+        if self._words is None:
+            return coverage(reading.weights, term_set(sentence))
+        return self._words.soft_coverage(question_words, sentence)
 
     def _sentence_vectors(self, sentences: Sequence[str]) -> dict[str, Matrix]:
         """Sentence embeddings, remembered: the same passages come back for related questions."""

@@ -226,10 +226,9 @@ def test_stop_releases_pending_long_poll() -> None:
     )
     poller.start()
     time.sleep(0.2)
-    started = time.monotonic()
     server.stop()
-    poller.join(timeout=5)
-    assert time.monotonic() - started < 2
+    poller.join(timeout=25)  # well short of the poll's 30 s: only a released poll ends here
+    assert not poller.is_alive()
     assert replies and replies[0].json() == {"ok": True, "result": []}
     server.stop()  # idempotent
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.services import Services
 from storage.models import Article
 from tests.support.news_site import story, story_page
+from tests.support.previews import previews
 from tests.support.web_server import WebServer
 
 ORIGINAL = "https://news.example.org/world/2025/06/02/talks-resume-in-geneva/"
@@ -28,13 +29,6 @@ def html_page(*, head: str = "", title: str = "Talks resume in Geneva", body: st
         f"<html><head>{heading}{head}</head><body><article>"
         f"{body}{PARAGRAPHS}</article></body></html>"
     )
-
-
-def previews(services: Services, *paths: Path) -> list[dict[str, object]]:
-    """What `parley ingest --dry-run --json` prints for the files."""
-    plans, problems = services.ingestor.plan_files([str(path) for path in paths])
-    assert problems == []
-    return [plan.preview() for plan in plans]
 
 
 def stored(services: Services) -> list[tuple[str, str]]:

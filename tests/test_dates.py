@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.services import Services
 from storage.models import Article
+from tests.support.previews import previews
 from tests.support.web_server import WebServer
 
 BODY = (
@@ -26,13 +27,6 @@ def html_page(*, head: str = "", body_top: str = "") -> str:
         f"<html><head><title>Talks resume in Geneva</title>{head}</head><body>"
         f"<article><h1>Talks resume in Geneva</h1>{body_top}{BODY}</article></body></html>"
     )
-
-
-def previews(services: Services, *paths: Path) -> list[dict[str, object]]:
-    """What `parley ingest --dry-run --json` prints for the files."""
-    plans, problems = services.ingestor.plan_files([str(path) for path in paths])
-    assert problems == []
-    return [plan.preview() for plan in plans]
 
 
 def stored_dates(services: Services) -> list[datetime | None]:
