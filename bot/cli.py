@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_sources
+from bot import cli_sources, logs
 from bot.services import ModelMismatchError, Services, build_services
 from bot.settings import Settings, SettingsError
 from knowledge import ingest
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(f"parley: invalid settings: {problems}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=logs.secrets_in(settings))
     try:
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
@@ -117,11 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(level: str) -> None:
-    """Log to standard error; quiet the chatty libraries."""
+def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
+    """Log to standard error, with ``secrets`` redacted; quiet the chatty libraries."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logs.redact_logs(secrets)
     for name in (
         "httpx",
         "httpcore",
