@@ -1,23 +1,52 @@
-"""Digest deliveries: one row per subscriber and article, pending until its digest is sent."""
+"""Digest deliveries: one row per subscriber and article, pending until its digest is sent.
+
+A digest is rendered once into a batch of parts; the batch counts the parts Telegram
+accepted, so a digest cut short resumes with its next part and never repeats the first ones.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import insert, literal, select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Delivery, Subscription, utcnow
+from storage.conflicts import insert_ignoring_conflicts
+from storage.models import Delivery, DigestBatch, Subscription, utcnow
 from storage.sources import ArticleSummary, article_summaries
 
 PENDING, SENT, SKIPPED = "pending", "sent", "skipped"
+SENDING, DROPPED = "sending", "dropped"  # batches: under way; given up with its chat
+
+
+@dataclass(frozen=True)
+class Part:
+    """One message of a digest, exactly as it is sent."""
+
+    text: str
+    html: bool = True
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A digest on its way to a chat."""
+
+    id: int
+    chat_id: int
+    parts: tuple[Part, ...]
+    parts_sent: int
+    article_ids: tuple[int, ...]
+    problem: str | None = None
 
 
 def queue_for_subscribers(session: Session, *, article_id: int) -> None:
-    """Put the article in the next digest of every active subscriber."""
+    """Put the article in the next digest of every active subscriber (once, however often
+    or concurrently it is queued)."""
     now = utcnow()
     session.execute(
-        insert(Delivery).from_select(
+        insert_ignoring_conflicts(session, Delivery).from_select(
             ["chat_id", "article_id", "status", "created_at"],
             select(Subscription.chat_id, literal(article_id), literal(PENDING), literal(now)).where(
                 Subscription.active
@@ -40,14 +69,74 @@ def chats_with_pending(session: Session) -> list[int]:
 
 
 def pending_for_chat(session: Session, *, chat_id: int) -> tuple[list[int], list[ArticleSummary]]:
-    """The waiting deliveries of a chat and their articles, oldest first."""
+    """The waiting deliveries of a chat not yet in a digest, and their articles, oldest first."""
     rows = session.execute(
         select(Delivery.id, Delivery.article_id)
-        .where(Delivery.chat_id == chat_id, Delivery.status == PENDING)
+        .where(Delivery.chat_id == chat_id, Delivery.status == PENDING, Delivery.batch_id.is_(None))
         .order_by(Delivery.article_id)
     ).all()
     articles = article_summaries(session, ids=[row.article_id for row in rows])
     return [row.id for row in rows], articles
+
+
+def open_batch(session: Session, *, chat_id: int) -> Batch | None:
+    """The chat's digest that is still on its way, if any."""
+    row = session.scalars(
+        select(DigestBatch)
+        .where(DigestBatch.chat_id == chat_id, DigestBatch.status == SENDING)
+        .order_by(DigestBatch.id)
+        .limit(1)
+    ).first()
+    return None if row is None else _batch(session, row)
+
+
+def start_batch(
+    session: Session, *, chat_id: int, delivery_ids: Sequence[int], parts: Sequence[Part]
+) -> Batch:
+    """Record a rendered digest for these deliveries, none of its parts sent yet."""
+    row = DigestBatch(chat_id=chat_id, parts=_dump(parts), parts_sent=0, status=SENDING)
+    session.add(row)
+    session.flush()
+    session.execute(update(Delivery).where(Delivery.id.in_(delivery_ids)).values(batch_id=row.id))
+    return _batch(session, row)
+
+
+def record_parts_sent(session: Session, *, batch_id: int, parts_sent: int) -> None:
+    """Telegram accepted the first `parts_sent` parts; the last one completes the digest.
+
+    Idempotent and monotonic: recording the same or an older count again changes nothing.
+    """
+    row = session.get(DigestBatch, batch_id)
+    if row is None or row.status != SENDING or parts_sent <= row.parts_sent:
+        return
+    row.parts_sent = parts_sent
+    if parts_sent >= len(json.loads(row.parts)):
+        row.status, row.finished_at = SENT, utcnow()
+        session.execute(
+            update(Delivery)
+            .where(Delivery.batch_id == batch_id, Delivery.status == PENDING)
+            .values(status=SENT, sent_at=row.finished_at)
+        )
+
+
+def replace_part(session: Session, *, batch_id: int, index: int, parts: Sequence[Part]) -> Batch:
+    """Put `parts` where the unsent part `index` was (a plain-text stand-in for it)."""
+    row = session.get_one(DigestBatch, batch_id)
+    current = _load(row.parts)
+    if index < row.parts_sent:
+        raise ValueError(f"part {index} of digest {batch_id} was already sent")
+    row.parts = _dump([*current[:index], *parts, *current[index + 1 :]])
+    return _batch(session, row)
+
+
+def record_problem(session: Session, *, batch_id: int, problem: str) -> bool:
+    """Note why Telegram refused the digest; True when this problem is new for it."""
+    problem = problem[:500]
+    row = session.get_one(DigestBatch, batch_id)
+    if row.problem == problem:
+        return False
+    row.problem = problem
+    return True
 
 
 def mark(session: Session, *, delivery_ids: Sequence[int], status: str) -> None:
@@ -61,9 +150,36 @@ def mark(session: Session, *, delivery_ids: Sequence[int], status: str) -> None:
 
 
 def skip_chat(session: Session, *, chat_id: int) -> None:
-    """Drop a chat's waiting deliveries (it blocked the bot)."""
+    """Drop a chat's waiting deliveries and unfinished digests (the chat is gone)."""
     session.execute(
         update(Delivery)
         .where(Delivery.chat_id == chat_id, Delivery.status == PENDING)
         .values(status=SKIPPED)
     )
+    session.execute(
+        update(DigestBatch)
+        .where(DigestBatch.chat_id == chat_id, DigestBatch.status == SENDING)
+        .values(status=DROPPED, finished_at=utcnow())
+    )
+
+
+def _batch(session: Session, row: DigestBatch) -> Batch:
+    article_ids = session.scalars(
+        select(Delivery.article_id).where(Delivery.batch_id == row.id).order_by(Delivery.article_id)
+    )
+    return Batch(
+        id=row.id,
+        chat_id=row.chat_id,
+        parts=tuple(_load(row.parts)),
+        parts_sent=row.parts_sent,
+        article_ids=tuple(article_ids),
+        problem=row.problem,
+    )
+
+
+def _dump(parts: Sequence[Part]) -> str:
+    return json.dumps([{"text": part.text, "html": part.html} for part in parts])
+
+
+def _load(parts: str) -> list[Part]:
+    return [Part(str(item["text"]), bool(item["html"])) for item in json.loads(parts)]

@@ -94,6 +94,21 @@ class PassageVector(Base):
     passage: Mapped[Passage] = relationship(back_populates="vector")
 
 
+class SentenceVectors(Base):
+    """A passage's sentences (JSON) and their vectors, its article's title's first, as
+    8-bit codes with per-row scales (see storage.sentence_vectors)."""
+
+    __tablename__ = "sentence_vectors"
+
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(500))
+    dimension: Mapped[int] = mapped_column(Integer)
+    sentences: Mapped[str] = mapped_column(Text)
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Subscription(Base):
     """A chat that receives digests; kept when it unsubscribes or blocks the bot."""
 
@@ -122,3 +137,28 @@ class Delivery(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The digest that carries it, once one has been rendered for it.
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("digest_batches.id", ondelete="SET NULL"), default=None, index=True
+    )
+
+
+class DigestBatch(Base):
+    """One digest on its way to one chat: its rendered parts, and how many Telegram accepted,
+    so that a digest interrupted after some parts resumes with the next part."""
+
+    __tablename__ = "digest_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("subscriptions.chat_id", ondelete="CASCADE"), index=True
+    )
+    # JSON list of {"text": ..., "html": bool}: exactly what is sent, so a resumed digest
+    # continues with the same parts however the articles or the rendering change meanwhile.
+    parts: Mapped[str] = mapped_column(Text)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="sending", index=True)
+    # The last error Telegram gave for it, so the admins hear of each problem once.
+    problem: Mapped[str | None] = mapped_column(String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
