@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -56,12 +57,10 @@ def add_article(sessions: sessionmaker[Session]) -> int:
 
 def test_a_double_subscribe_tap_subscribes_once_and_says_already(services: Services) -> None:
     for chat_id in range(ROUNDS):
-        outcomes = race(
-            services.sessions,
-            lambda session, chat_id=chat_id: subscriptions.subscribe(
-                session, chat_id=chat_id, chat_type="private", title=None
-            ),
+        tap = functools.partial(
+            subscriptions.subscribe, chat_id=chat_id, chat_type="private", title=None
         )
+        outcomes = race(services.sessions, tap)
 
         assert changes(outcomes) == ["already", "done"], outcomes
     with services.sessions() as session:
