@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     digest_backfill_hours: float = Field(default=24, ge=0)
     max_source_failures: int = Field(default=5, gt=0)
 
+    # The playground's own archive: its made-up users, private sources and local test pages
+    # never land in the operator's DATABASE_URL.
+    playground_database_url: str = "sqlite:///data/playground.db"
     playground_host: str = "127.0.0.1"
     playground_port: int = Field(default=8080, ge=0, le=65535)
 

@@ -1,7 +1,8 @@
 """`parley playground`: the real bot on the local Bot API server, and a chat page to talk to it.
 
 The bot is built and run exactly as by `parley run`; only its token, its Bot API address, its
-admin (when ADMIN_IDS is empty) and ALLOW_PRIVATE_SOURCES differ, so an admin can add a feed
+admin (when ADMIN_IDS is empty), its database (PLAYGROUND_DATABASE_URL, so nothing made up here
+reaches the operator's archive) and ALLOW_PRIVATE_SOURCES differ, so an admin can add a feed
 served from this machine.
 """
 
@@ -60,10 +61,11 @@ def chat_users(admin_ids: frozenset[int]) -> list[ChatUser]:
 
 
 def local_bot_settings(settings: Settings, api_url: str, users: list[ChatUser]) -> Settings:
-    """The operator's settings with the bot pointed at the local server."""
+    """The operator's settings with the bot pointed at the local server and its own archive."""
     admins = settings.admin_ids or frozenset(user.id for user in users if user.admin)
     return settings.model_copy(
         update={
+            "database_url": settings.playground_database_url,
             "telegram_bot_token": SecretStr(LOCAL_TOKEN),
             "telegram_api_base_url": api_url,
             "admin_ids": admins,

@@ -90,8 +90,26 @@ def test_only_the_bots_address_token_and_admins_change(settings: Settings) -> No
     assert local.bot_api_url() == "http://127.0.0.1:8080/bot"
     assert local.admin_ids == {DEFAULT_ADMIN_ID}
     assert local.allow_private_sources
-    assert local.database_url == settings.database_url
     assert local.embedding_model == settings.embedding_model
+
+
+def test_the_playground_has_its_own_archive_by_default(settings: Settings) -> None:
+    local = local_bot_settings(settings, "http://127.0.0.1:8080", chat_users(frozenset()))
+
+    assert local.database_url == "sqlite:///data/playground.db"
+    assert local.database_url != settings.database_url
+
+
+def test_playground_database_url_moves_the_playgrounds_archive(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PLAYGROUND_DATABASE_URL", f"sqlite:///{tmp_path / 'try.db'}")
+    configured = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    local = local_bot_settings(configured, "http://127.0.0.1:8080", chat_users(frozenset()))
+
+    assert local.database_url == f"sqlite:///{tmp_path / 'try.db'}"
+    assert configured.database_url == settings.database_url
 
 
 def test_configured_admins_are_kept(settings: Settings) -> None:
@@ -319,6 +337,9 @@ def test_parley_playground_answers_from_the_page_and_stops_on_sigterm(tmp_path: 
     assert "Medinsky" in answer
     assert process.returncode == 0, stderr
     assert "Stopping Parley" in stderr
+    # Its archive is its own (data/playground.db by default), never the operator's.
+    assert (tmp_path / "data" / "playground.db").is_file()
+    assert not (tmp_path / "parley.db").exists()
 
 
 def _bot_reply(client: httpx.Client, user: int, timeout: float) -> str:

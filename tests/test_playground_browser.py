@@ -40,7 +40,7 @@ def playground(
     database_url: str, real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[BackgroundPlayground]:
     """The playground as `parley playground` starts it, on a free port and a fresh archive."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PLAYGROUND_DATABASE_URL", database_url)
     monkeypatch.setenv("SEEDS_DIR", str(SEEDS))
     monkeypatch.setenv("SOURCE_POLL_SECONDS", "1")  # a feed's news within seconds, not minutes
     monkeypatch.delenv("ADMIN_IDS", raising=False)
