@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -27,6 +29,9 @@ from knowledge.ranking import RankingModelError
 from knowledge.sources import SourceError
 from storage import archive
 from storage.db import create_database_engine, current_revision, upgrade_database
+
+if TYPE_CHECKING:
+    from telegram.error import TelegramError
 
 PROGRESS_THRESHOLD = 200  # passages; shorter runs finish before a bar would help
 
@@ -80,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest_parser = commands.add_parser("ingest", help="ingest article files or folders")
     ingest_parser.add_argument(
-        "paths", nargs="+", metavar="PATH_OR_URL", help=".txt, .md or .html files or folders"
+        "paths",
+        nargs="+",
+        type=_non_empty_path,
+        metavar="PATH_OR_URL",
+        help=".txt, .md or .html files or folders",
     )
     ingest_parser.add_argument(
         "--dry-run", action="store_true", help="store nothing; show what would be stored"
@@ -115,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=run_playground)
     cli_sources.add_parser(commands, run_sources_command)
     return parser
+
+
+def _non_empty_path(text: str) -> str:
+    # An empty path would resolve to the current folder and ingest everything in it.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names no file or folder")
+    return text
 
 
 def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
@@ -219,18 +235,26 @@ def _say(args: argparse.Namespace, status: str, plan: ingest.ArticlePlan) -> Non
 
 def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     """`parley ask`: answer questions from arguments or standard input."""
-    questions = list(args.questions) or [line for line in sys.stdin if line.strip()]
-    questions = [question.strip() for question in questions if question.strip()]
-    if not questions:
+    questions = _questions(args.questions, sys.stdin)
+    first = next(questions, None)
+    if first is None:
         raise CommandError("no question given: pass one as an argument or on standard input")
     with services_for(settings) as services:
         services.seed_if_empty()
-        for question in questions:
+        for question in itertools.chain([first], questions):
             started = time.perf_counter()
             answer = services.answerer.ask(question)
             elapsed_ms = (time.perf_counter() - started) * 1000
             print(_render_answer(answer, as_json=args.json, elapsed_ms=elapsed_ms), flush=True)
     return 0
+
+
+def _questions(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
+    """The questions given, else standard input's lines one at a time as they arrive, so that
+    a live conversation on a pipe gets each answer before it writes the next question."""
+    for line in given or stdin:
+        if line.strip():
+            yield line.strip()
 
 
 def _render_answer(answer: Answer, *, as_json: bool, elapsed_ms: float) -> str:
@@ -274,14 +298,38 @@ def run_reindex(_args: argparse.Namespace, settings: Settings) -> int:
 
 def run_main(_args: argparse.Namespace, settings: Settings) -> int:
     """`parley run`: migrate, seed an empty archive, and run the bot until SIGTERM."""
+    from telegram.error import TelegramError
+
     from bot.app import build_application, serve  # Telegram is loaded only to run the bot
 
-    settings.bot_token()  # a missing or malformed token fails before the model loads
+    token = settings.bot_token()  # a missing or malformed token fails before the model loads
     with services_for(settings) as services:
         services.seed_if_empty()
         application = build_application(settings, services)
-        asyncio.run(serve(application, settings))
+        try:
+            asyncio.run(serve(application, settings))
+        except TelegramError as error:
+            raise CommandError(_bot_api_failure(error, settings, token)) from None
     return 0
+
+
+def _bot_api_failure(error: TelegramError, settings: Settings, token: str) -> str:
+    """One sentence for the operator on why the bot could not start talking to Telegram."""
+    from telegram.error import InvalidToken, NetworkError
+
+    reason = str(error).replace(token, "[token]")
+    where = settings.telegram_api_base_url
+    if isinstance(error, InvalidToken):
+        return (
+            f"the Telegram Bot API at {where} refused TELEGRAM_BOT_TOKEN ({reason}); "
+            "check the token with @BotFather."
+        )
+    if isinstance(error, NetworkError):
+        return (
+            f"cannot reach the Telegram Bot API at {where} ({reason}); "
+            "check the network and TELEGRAM_API_BASE_URL."
+        )
+    return f"the Telegram Bot API at {where} failed while the bot was starting ({reason})."
 
 
 def run_playground(_args: argparse.Namespace, settings: Settings) -> int:
