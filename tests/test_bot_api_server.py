@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -28,6 +28,15 @@ def server() -> Iterator[BotApiServer]:
 
 def make_bot(server: BotApiServer, token: str = TOKEN) -> Bot:
     return Bot(token, base_url=f"{server.url}/bot")
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 30) -> None:
+    """Wait until ``condition`` holds; the timeout only bounds a broken server, and a busy
+    machine may take any part of it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the server never got there"
+        await asyncio.sleep(0.01)
 
 
 @pytest.mark.asyncio
@@ -97,11 +106,15 @@ async def test_long_poll_returns_early_when_update_is_queued(server: BotApiServe
         updates = await asyncio.wait_for(bot.get_updates(timeout=60, read_timeout=90), 45)
         assert updates[0].message is not None and updates[0].message.text == "hello"
         # Meanwhile other requests are served while a long poll is pending.
-        poll = asyncio.create_task(bot.get_updates(offset=updates[0].update_id + 1, timeout=1))
-        await asyncio.sleep(0.1)
+        poll = asyncio.create_task(
+            bot.get_updates(offset=updates[0].update_id + 1, timeout=60, read_timeout=90)
+        )
+        await eventually(lambda: server.requests.count("getUpdates") == 2)
         await bot.send_message(chat_id=7, text="pong")
-        assert not poll.done()
-        assert await poll == ()
+        assert not poll.done()  # still waiting: the send did not need the poll to end
+        server.send_user_message(chat_id=7, text="again")
+        [update] = await asyncio.wait_for(poll, 45)
+        assert update.message is not None and update.message.text == "again"
     assert server.sent_messages[0]["text"] == "pong"
 
 
@@ -222,12 +235,15 @@ def test_stop_releases_pending_long_poll() -> None:
     url = f"{server.url}/bot{TOKEN}/getUpdates"
     replies: list[httpx.Response] = []
     poller = threading.Thread(
-        target=lambda: replies.append(httpx.post(url, data={"timeout": "30"}))
+        target=lambda: replies.append(httpx.post(url, data={"timeout": "600"}, timeout=900)),
+        daemon=True,
     )
     poller.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 30  # bounds a broken server only; no speed is asserted
+    while "getUpdates" not in server.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
     server.stop()
-    poller.join(timeout=25)  # well short of the poll's 30 s: only a released poll ends here
+    poller.join(timeout=60)  # far short of the poll's 600 s: only a released poll ends here
     assert not poller.is_alive()
     assert replies and replies[0].json() == {"ok": True, "result": []}
     server.stop()  # idempotent
@@ -280,9 +296,7 @@ async def test_real_application_replies_to_start(server: BotApiServer) -> None:
         assert reply["text"] == "hi"
         assert reply["reply_to_message_id"] is None  # PTB only quotes by default in groups
         server.press_button(42, 42, reply["message_id"], "go")
-        deadline = time.monotonic() + 5
-        while not server.edited_messages and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        await eventually(lambda: bool(server.edited_messages))
         assert server.edited_messages[0]["text"] == "pressed go"
     finally:
         await app.updater.stop()
