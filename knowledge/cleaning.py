@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,6 +47,12 @@ BOILERPLATE = re.compile(
 )
 HEADER_LINES = 6  # how far into a text a dateline may stand
 MAX_TITLE_WORDS = 25
+# Per-article bounds: a long read is some 60,000 characters in a few hundred paragraphs; past
+# these a page is not one article, and cleaning, splitting and embedding it would only cost.
+MAX_ARTICLE_CHARS = 200_000
+MAX_PARAGRAPHS = 2_000
+TEASER_WORDS = 6  # a shorter paragraph repeated inside another is a phrase, not a teaser
+TEASER_PROBES = 32  # places a paragraph is looked for: bounds the work on a hostile page
 HEADLINE_WORDS = 15  # a title made from the first line is cut to this many words
 # A date without a time stands for local midnight, and local clocks run up to 14 hours ahead
 # of UTC: an article dated "today" in Moscow or Auckland may still be tomorrow in UTC terms.
@@ -81,6 +87,28 @@ def paragraphs_of(text: str) -> list[str]:
     return [line for line in normalise_whitespace(text).split("\n") if line]
 
 
+def bounded(paragraphs: Iterable[str]) -> list[str]:
+    """The first paragraphs, at most MAX_PARAGRAPHS holding MAX_ARTICLE_CHARS in all; the last
+    one kept is cut short at a word when the characters run out."""
+    kept: list[str] = []
+    room = MAX_ARTICLE_CHARS
+    for paragraph in paragraphs:
+        if len(kept) == MAX_PARAGRAPHS or room <= 0:
+            break
+        if len(paragraph) > room:
+            paragraph = _cut_at_word(paragraph, room)
+        kept.append(paragraph)
+        room -= len(paragraph)
+    return [paragraph for paragraph in kept if paragraph]
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """At most `limit` characters of the text, ending at a space unless that loses over half."""
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 else cut
+
+
 def comparable(text: str) -> str:
     """Text reduced to lower-case letters and digits, for spotting repeats."""
     return " ".join(re.findall(r"[^\W_]+", text.casefold()))
@@ -88,7 +116,7 @@ def comparable(text: str) -> str:
 
 def parse_article(text: str, *, title: str | None = None) -> ParsedArticle:
     """Title, dateline and clean body paragraphs of a plain-text article."""
-    paragraphs = paragraphs_of(text)
+    paragraphs = bounded(paragraphs_of(text))
     if title is None and paragraphs and _looks_like_title(paragraphs[0]):
         title = paragraphs.pop(0)
     published_at, source, paragraphs = _take_dateline(paragraphs)
@@ -109,8 +137,8 @@ def remove_noise(paragraphs: Sequence[str], *, title: str | None) -> list[str]:
         and not _is_stray_token(paragraph)
     ]
     kept = _drop_repeats(kept)
-    keys = [comparable(paragraph) for paragraph in kept]
-    return [paragraph for index, paragraph in enumerate(kept) if not _is_teaser(index, keys)]
+    teasers = _teasers([comparable(paragraph).split() for paragraph in kept])
+    return [paragraph for index, paragraph in enumerate(kept) if index not in teasers]
 
 
 def find_date(text: str) -> datetime | None:
@@ -198,9 +226,38 @@ def _drop_repeats(paragraphs: list[str]) -> list[str]:
     return kept
 
 
-def _is_teaser(index: int, keys: Sequence[str]) -> bool:
-    """A paragraph repeated word for word inside a longer one, as lead teasers are."""
-    key = keys[index]
-    if len(key.split()) < 6:
-        return False
-    return any(len(other) > len(key) and key in other for other in keys)
+def _teasers(paragraphs: Sequence[list[str]]) -> set[int]:
+    """Which paragraphs (as comparable words) are repeated word for word inside a longer one,
+    as lead teasers are.
+
+    Comparing every pair took 14 s on a page of 10,000 paragraphs; instead each run of
+    TEASER_WORDS words is indexed once, and a paragraph is looked for only where its rarest
+    run occurs, at most TEASER_PROBES places: linear in the number of words."""
+    runs: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    for number, words in enumerate(paragraphs):
+        for start in range(len(words) - TEASER_WORDS + 1):
+            runs.setdefault(tuple(words[start : start + TEASER_WORDS]), []).append((number, start))
+    return {
+        number
+        for number, words in enumerate(paragraphs)
+        if len(words) >= TEASER_WORDS and _repeated_inside_longer(words, paragraphs, runs)
+    }
+
+
+def _repeated_inside_longer(
+    words: list[str],
+    paragraphs: Sequence[list[str]],
+    runs: dict[tuple[str, ...], list[tuple[int, int]]],
+) -> bool:
+    offset, places = min(
+        (
+            (start, runs[tuple(words[start : start + TEASER_WORDS])])
+            for start in range(len(words) - TEASER_WORDS + 1)
+        ),
+        key=lambda found: len(found[1]),
+    )
+    for number, start in places[:TEASER_PROBES]:
+        other, begin = paragraphs[number], start - offset
+        if len(other) > len(words) and begin >= 0 and other[begin : begin + len(words)] == words:
+            return True
+    return False

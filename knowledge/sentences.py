@@ -8,6 +8,10 @@ import pysbd
 
 _local = threading.local()
 SENTENCE_END = (".", "!", "?", '."', '!"', '?"', ".”", "!”", "?”", ".’", ".)", "…")
+# pysbd's work grows with the square of its input (25,000 characters: over a second; 200,000:
+# over a minute), so a long paragraph is segmented a window at a time. A window holds many
+# ordinary sentences; a "sentence" longer than a window is cut at a space.
+WINDOW_CHARS = 1_000
 
 
 def _segmenter() -> pysbd.Segmenter:
@@ -19,11 +23,35 @@ def _segmenter() -> pysbd.Segmenter:
 
 
 def split_sentences(paragraph: str) -> list[str]:
-    """The sentences of one paragraph, stripped; abbreviations like "U.S." do not end one."""
+    """The sentences of one paragraph, stripped; abbreviations like "U.S." do not end one.
+    No sentence is longer than WINDOW_CHARS, and the work grows linearly with the length."""
     paragraph = " ".join(paragraph.split())
-    if not paragraph:
+    sentences: list[str] = []
+    rest = paragraph
+    while len(rest) > WINDOW_CHARS:
+        window, after = _cut(rest, WINDOW_CHARS)
+        found = _segment(window)
+        if len(found) > 1:
+            # The window's last sentence may go on past it: segment it again with what follows.
+            sentences.extend(found[:-1])
+            rest = window[window.rfind(found[-1]) :] + after
+        else:
+            sentences.extend(found)
+            rest = after.lstrip()
+    return sentences + _segment(rest)
+
+
+def _segment(text: str) -> list[str]:
+    if not text.strip():
         return []
-    return [sentence.strip() for sentence in _segmenter().segment(paragraph) if sentence.strip()]
+    return [sentence.strip() for sentence in _segmenter().segment(text) if sentence.strip()]
+
+
+def _cut(text: str, limit: int) -> tuple[str, str]:
+    """The text split at the last space within `limit` characters (at `limit` if none)."""
+    space = text.rfind(" ", 1, limit)
+    at = space if space > 0 else limit
+    return text[:at], text[at:]
 
 
 def is_full_sentence(text: str) -> bool:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import random
+
+import pysbd
+import pytest
 
 from knowledge.chunking import chunk_passages, passage_sentences
-from knowledge.sentences import is_full_sentence, split_sentences
+from knowledge.sentences import WINDOW_CHARS, is_full_sentence, split_sentences
 
 
 def test_abbreviations_and_quotes_do_not_end_sentences() -> None:
@@ -59,3 +63,59 @@ def test_a_sentence_longer_than_the_budget_is_cut_into_runs_of_words() -> None:
 
 def test_no_text_means_no_passages() -> None:
     assert chunk_passages([], max_tokens=50) == []
+
+
+def _long_paragraph(characters: int, *, stops: bool) -> str:
+    words = "negotiators met in Geneva on Monday to discuss a prisoner exchange".split()
+    rng = random.Random(characters)
+    sentences, size = [], 0
+    while size < characters:
+        sentence = " ".join(rng.choice(words) for _ in range(rng.randint(6, 30)))
+        sentence = sentence.capitalize() + ("." if stops else "")
+        sentences.append(sentence)
+        size += len(sentence) + 1
+    return " ".join(sentences)
+
+
+@pytest.mark.parametrize("stops", [True, False], ids=["sentences", "no-full-stops"])
+def test_a_200000_character_paragraph_is_split_a_window_at_a_time(
+    stops: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pysbd's work grows with the square of what it is given (200,000 characters took over a
+    # minute), so what it is given is bounded; stop at the first oversized call, not after.
+    segment = pysbd.Segmenter.segment
+    given: list[int] = []
+
+    def bounded_segment(self: pysbd.Segmenter, text: str) -> list[str]:
+        given.append(len(text))
+        assert len(text) <= WINDOW_CHARS, f"pysbd was given {len(text):,} characters"
+        return list(segment(self, text))
+
+    monkeypatch.setattr(pysbd.Segmenter, "segment", bounded_segment)
+    paragraph = _long_paragraph(200_000, stops=stops)
+
+    sentences = split_sentences(paragraph)
+
+    assert " ".join(sentences) == paragraph  # nothing lost, nothing added
+    assert all(len(sentence) <= WINDOW_CHARS for sentence in sentences)
+    assert sum(given) <= 3 * len(paragraph)  # each character segmented about once
+    if stops:
+        assert all(sentence.endswith(".") for sentence in sentences)
+
+
+def test_windowed_splitting_agrees_with_whole_paragraph_splitting() -> None:
+    paragraph = _long_paragraph(6_000, stops=True) + " Mr. Medinsky said the U.S. team left."
+
+    windowed = split_sentences(paragraph)
+
+    assert len(paragraph) > WINDOW_CHARS
+    assert windowed == [s.strip() for s in pysbd.Segmenter(clean=False).segment(paragraph)]
+
+
+def test_a_huge_paragraph_becomes_passages_within_the_budget() -> None:
+    paragraph = _long_paragraph(200_000, stops=False)
+
+    passages = chunk_passages([paragraph], max_tokens=200, overlap=1)
+
+    assert all(len(passage.split()) <= 200 for passage in passages)
+    assert " ".join(passages).split() == paragraph.split()  # no overlap without sentence ends
