@@ -2,7 +2,9 @@
 
 The schema comes from Parley's migrations (`storage.db.upgrade_database`); the rows —
 sources, articles, passages, passage_vectors (little-endian float32 BLOBs, as
-`storage.vectors.vector_to_blob` writes them) and the FTS5 `passage_terms` — are written in
+`storage.vectors.vector_to_blob` writes them), sentence_vectors (each sentence's vector drawn
+near its passage's, encoded by `storage.sentence_vectors.encode`) and the FTS5 `passage_terms`
+— are written in
 bulk with plain SQL `executemany`, about 100× faster than one transaction per article through
 `Ingestor.store`. The rows are the ones ingestion would write: passage terms are
 `knowledge.terms.index_terms` of the text (checked on a sample), vectors carry the bundled
@@ -12,6 +14,7 @@ model's id, so Parley opens the archive as its own.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -28,6 +31,7 @@ from bench.corpus import GENERATOR_VERSION, Passage, VectorModel, Vectors, Vocab
 from knowledge.embedding import BUNDLED_MODEL_ID
 from knowledge.terms import index_terms
 from storage.db import create_database_engine, upgrade_database
+from storage.sentence_vectors import encode
 
 CHUNK = 20_000
 SOURCES = ["Reuters", "Associated Press", "AFP", "Bloomberg", "Kyiv Independent", "TASS"]
@@ -127,7 +131,7 @@ def _write_chunk(
     now: datetime,
 ) -> int:
     """Group the chunk's passages into articles of 2–6 passages and write every row."""
-    articles, passage_rows, vector_rows, term_rows = [], [], [], []
+    articles, passage_rows, vector_rows, term_rows, sentence_rows = [], [], [], [], []
     position, article_id, index = 0, first_article, 0
     while index < len(texts):
         length = min(int(rng.integers(2, 7)), len(texts) - index)
@@ -163,6 +167,8 @@ def _write_chunk(
                 )
             )
             term_rows.append((passage_id, passage.terms))
+            own, title = vectors[index + position], vectors[index]
+            sentence_rows.append(_sentence_row(rng, passage_id, passage.text, own, title))
         index += length
         article_id += 1
     connection.executemany(
@@ -179,7 +185,23 @@ def _write_chunk(
         vector_rows,
     )
     connection.executemany("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)", term_rows)
+    connection.executemany(
+        "INSERT INTO sentence_vectors (passage_id, model, dimension, sentences, vectors) "
+        "VALUES (?, ?, ?, ?, ?)",
+        sentence_rows,
+    )
     return article_id
+
+
+def _sentence_row(
+    rng: np.random.Generator, passage_id: int, text: str, passage: Vectors, title: Vectors
+) -> tuple[int, str, int, str, bytes]:
+    """A passage's sentences (the generator ends each with a full stop), their vectors
+    near the passage's, and its title's (its article's first passage's)."""
+    sentences = [part if part.endswith(".") else part + "." for part in text.split(". ")]
+    near = VectorModel.queries(rng, np.repeat(passage[None, :], len(sentences), axis=0))
+    rows = np.vstack([title[None, :], near]).astype(np.float32)
+    return (passage_id, BUNDLED_MODEL_ID, rows.shape[1], json.dumps(sentences), encode(rows))
 
 
 def _check_terms(texts: list[str], terms: list[str]) -> None:

@@ -22,6 +22,7 @@ from knowledge.wordsim import word_similarity_for
 from storage import archive
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
+from storage.sentence_vectors import SentenceStore
 from storage.vectors import VectorIndex, load_vector_index
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def build_services(
             embedder=embedder,
             retriever=retriever,
             words=word_similarity_for(getattr(embedder, "model", None)),
+            stored=SentenceStore(sessions, model=embedder.model_id),
             model=load_ranking_model(
                 Path(settings.answer_weights) if settings.answer_weights else None
             ),

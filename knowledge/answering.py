@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from knowledge.chunking import passage_sentences
@@ -17,6 +17,7 @@ from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
 from knowledge.terms import term, term_set, terms
 from knowledge.wordsim import WordSimilarity, content_words
+from storage.sentence_vectors import PassageSentences
 from storage.vectors import Matrix
 
 NOT_COVERED = "I couldn't find that in the articles I follow, so I can't answer it."
@@ -26,6 +27,9 @@ PRESENT_PASSAGES_TO_READ = 14
 # Embedding sentences is most of an answer's cost: only the likeliest are embedded, picked
 # by their words and their passage's standing, which cost nothing to compute.
 SENTENCES_TO_EMBED = 24
+
+# The sentences stored at ingest for some passages, by passage id (see storage.sentence_vectors).
+SentenceLookup = Callable[[Sequence[int]], Mapping[int, PassageSentences]]
 
 __all__ = ["NOT_COVERED", "Answer", "Answerer", "Citation", "Evidence", "citation_line"]
 
@@ -105,6 +109,7 @@ class _Reading:
     vector: Matrix
     weights: dict[str, float]
     sentences: list[tuple[str, RetrievedPassage, int, str | None]]
+    known: dict[str, Matrix] = field(default_factory=dict)  # vectors stored at ingest
 
 
 class Answerer:
@@ -117,9 +122,11 @@ class Answerer:
         retriever: Retriever,
         model: RankingModel,
         words: WordSimilarity | None = None,
+        stored: SentenceLookup | None = None,
         cache_size: int = 20_000,
     ):
         self._embedder = embedder
+        self._stored = stored
         self._words = words
         self._retriever = retriever
         self._model = model
@@ -141,9 +148,14 @@ class Answerer:
         cleaned = [" ".join(question.split()) for question in questions]
         vectors = self._embedder.embed(cleaned)
         readings = [self._read(q, vector) for q, vector in zip(cleaned, vectors, strict=True)]
-        texts = [text for reading in readings for text in _texts_to_embed(reading)]
-        known = self._sentence_vectors(texts) if texts else {}
-        return [self._evidence(reading, known) for reading in readings]
+        texts = [
+            text
+            for reading in readings
+            for text in _texts_to_embed(reading)
+            if text not in reading.known
+        ]
+        computed = self._sentence_vectors(texts) if texts else {}
+        return [self._evidence(reading, {**computed, **reading.known}) for reading in readings]
 
     def _read(self, question: str, vector: Matrix) -> _Reading:
         """The passages retrieved for a question and the sentences worth scoring in them."""
@@ -153,16 +165,18 @@ class Answerer:
         weights = self._retriever.term_weights(facts.terms)
         limit = PRESENT_PASSAGES_TO_READ if facts.about_present else PASSAGES_TO_READ
         passages = self._retriever.retrieve(vector=vector, weights=weights, limit=limit)
+        stored = self._stored([p.record.passage_id for p in passages]) if self._stored else {}
         seen: set[str] = set()
+        known: dict[str, Matrix] = {}
         sentences: list[tuple[str, RetrievedPassage, int, str | None]] = []
         for passage in passages:
             previous = None
-            for index, sentence in enumerate(passage_sentences(passage.record.text)):
+            for index, sentence in enumerate(_sentences_of(passage, stored, known)):
                 if is_full_sentence(sentence) and sentence not in seen:
                     seen.add(sentence)
                     sentences.append((sentence, passage, index, previous))
                 previous = sentence
-        return _Reading(facts, vector, weights, _likeliest(sentences, weights))
+        return _Reading(facts, vector, weights, _likeliest(sentences, weights), known)
 
     def _answer(self, evidence: Evidence) -> Answer:
         facts = evidence.facts
@@ -219,6 +233,18 @@ class Answerer:
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return known
+
+
+def _sentences_of(
+    passage: RetrievedPassage, stored: Mapping[int, PassageSentences], known: dict[str, Matrix]
+) -> Sequence[str]:
+    """The passage's sentences; their vectors and its title's go into `known` when stored."""
+    found = stored.get(passage.record.passage_id)
+    if found is None:
+        return passage_sentences(passage.record.text)
+    known.update(zip(found.sentences, found.vectors, strict=True))
+    known[passage.record.title] = found.title[0]
+    return found.sentences
 
 
 def _texts_to_embed(reading: _Reading) -> list[str]:

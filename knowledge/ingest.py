@@ -5,19 +5,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.chunking import chunk_passages
-from knowledge.cleaning import comparable
+from knowledge.chunking import chunk_passages, passage_sentences
+from knowledge.cleaning import bounded, comparable
 from knowledge.documents import Document, DocumentError, find_files, read_document
 from knowledge.embedding import Embedder
 from knowledge.fingerprints import FingerprintIndex, simhash
 from knowledge.terms import index_terms
-from storage import archive, deliveries
+from storage import archive, deliveries, sentence_vectors
 from storage.fulltext import FullTextIndex
 from storage.vectors import Matrix, VectorIndex
 
@@ -90,7 +90,11 @@ class Ingestor:
         self._max_bytes = max_bytes
 
     def plan(self, document: Document) -> ArticlePlan:
-        """Cut a document into passages sized for the model."""
+        """Cut a document into passages sized for the model; an article longer than the
+        per-article bounds (cleaning.MAX_ARTICLE_CHARS, MAX_PARAGRAPHS) keeps its beginning."""
+        paragraphs = bounded(document.paragraphs)
+        if paragraphs != document.paragraphs:
+            document = replace(document, paragraphs=paragraphs)
         budget = max(16, self._embedder.max_tokens - 16)
         passages = chunk_passages(
             document.paragraphs, max_tokens=budget, count_tokens=self._embedder.count_tokens
@@ -127,20 +131,15 @@ class Ingestor:
         fresh = [plan for plan in plans if not self._is_stored(plan)]
         report.duplicates = [plan for plan in plans if plan not in fresh]
         for batch in _batches(fresh, EMBED_BATCH):
-            texts = [passage for plan in batch for passage in plan.passages]
-            vectors = self._embedder.embed(texts)
-            offset = 0
-            for plan in batch:
-                count = len(plan.passages)
-                article_id = self._store_one(plan, vectors[offset : offset + count], digest)
+            for plan, embedded in zip(batch, embed_plans(self._embedder, batch), strict=True):
+                article_id = self._store_one(plan, embedded, digest)
                 if article_id is not None:
                     report.stored.append(plan)
                     report.article_ids.append(article_id)
                 else:
                     report.duplicates.append(plan)
-                offset += count
                 if progress:
-                    progress(count)
+                    progress(len(plan.passages))
         return report
 
     def _is_stored(self, plan: ArticlePlan, session: Session | None = None) -> bool:
@@ -156,9 +155,9 @@ class Ingestor:
         return found is not None
 
     def _store_one(
-        self, plan: ArticlePlan, vectors: Matrix, digest: DigestRule | None
+        self, plan: ArticlePlan, embedded: EmbeddedPlan, digest: DigestRule | None
     ) -> int | None:
-        matrix = np.asarray(vectors, dtype=np.float32)
+        matrix = embedded.passages
         document = plan.document
         with self._sessions.begin() as session:
             # Checked again inside the transaction: the batch itself may repeat an article.
@@ -186,6 +185,15 @@ class Ingestor:
                 model=self._embedder.model_id,
                 fulltext=self._fulltext,
             )
+            for passage_id, (sentences, vectors) in zip(ids, embedded.sentences, strict=True):
+                sentence_vectors.write(
+                    session,
+                    passage_id=passage_id,
+                    sentences=sentences,
+                    vectors=vectors,
+                    title=embedded.title,
+                    model=self._embedder.model_id,
+                )
             if digest is not None and digest(plan):
                 deliveries.queue_for_subscribers(session, article_id=article.id)
         self._vectors.add(ids, matrix)
@@ -205,11 +213,70 @@ def reindex(
             ids = [passage_id for passage_id, _ in batch]
             vectors = embedder.embed([text for _, text in batch])
             archive.replace_vectors(session, ids=ids, vectors=vectors, model=embedder.model_id)
+            _store_sentences(session, embedder, batch)
             last_id = ids[-1]
             done += len(ids)
             if progress:
                 progress(len(ids))
     return done
+
+
+@dataclass(frozen=True)
+class EmbeddedPlan:
+    """An article's vectors: its passages', each passage's sentences', its title's."""
+
+    passages: Matrix
+    sentences: list[tuple[tuple[str, ...], Matrix]]
+    title: Matrix
+
+
+def embed_plans(embedder: Embedder, plans: Sequence[ArticlePlan]) -> list[EmbeddedPlan]:
+    """Every text the plans need embedded, in one batch: passages for retrieval, sentences
+    and titles for answering (stored now, so that answering embeds only the question)."""
+    texts: dict[str, None] = {}
+    for plan in plans:
+        texts.update(dict.fromkeys(plan.passages))
+        for passage in plan.passages:
+            texts.update(dict.fromkeys(passage_sentences(passage)))
+        texts[plan.document.title] = None
+    ordered = list(texts)
+    vectors = np.asarray(embedder.embed(ordered), dtype=np.float32)
+    row = {text: index for index, text in enumerate(ordered)}
+
+    def rows(items: Sequence[str]) -> Matrix:
+        return vectors[[row[item] for item in items]].reshape(len(items), vectors.shape[1])
+
+    return [
+        EmbeddedPlan(
+            passages=rows(plan.passages),
+            sentences=[
+                (sentences, rows(sentences))
+                for sentences in (passage_sentences(passage) for passage in plan.passages)
+            ],
+            title=rows([plan.document.title]),
+        )
+        for plan in plans
+    ]
+
+
+def _store_sentences(
+    session: Session, embedder: Embedder, passages: Sequence[tuple[int, str]]
+) -> None:
+    """Re-embed and store the sentences of the passages (for a re-index)."""
+    titles = sentence_vectors.titles_of(session, passage_ids=[pid for pid, _ in passages])
+    split = [(pid, passage_sentences(text)) for pid, text in passages]
+    texts = list(dict.fromkeys([t for _, s in split for t in s] + list(titles.values())))
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    row = {text: index for index, text in enumerate(texts)}
+    for passage_id, sentences in split:
+        sentence_vectors.write(
+            session,
+            passage_id=passage_id,
+            sentences=sentences,
+            vectors=vectors[[row[s] for s in sentences]].reshape(len(sentences), -1),
+            title=vectors[[row[titles[passage_id]]]],
+            model=embedder.model_id,
+        )
 
 
 def _batches(plans: Sequence[ArticlePlan], passages_per_batch: int) -> Iterable[list[ArticlePlan]]:
