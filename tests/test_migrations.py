@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 from sqlalchemy import Connection, inspect, text
 
+from bot.cli import main
 from knowledge.terms import index_terms
 from storage.db import (
     create_database_engine,
@@ -13,8 +19,27 @@ from storage.db import (
     upgrade_database,
 )
 from storage.fulltext import SqliteFullTextIndex
+from tests.conftest import PROJECT
 
 PASSAGE_TEXT = "The delegation was led by Medinsky."
+
+# Upgrades a database, but stops dead right after the first table exists, as a process
+# killed at that moment would: the test then kills it for real.
+UPGRADE_THAT_STALLS_AFTER_THE_FIRST_TABLE = """
+import sys, time
+from sqlalchemy import event
+from storage.db import create_database_engine, upgrade_database
+
+engine = create_database_engine(sys.argv[1])
+
+@event.listens_for(engine, "after_cursor_execute")
+def stall(connection, cursor, statement, *args):
+    if statement.lstrip().startswith("CREATE TABLE sources"):
+        print("created sources", flush=True)
+        time.sleep(3600)
+
+upgrade_database(engine)
+"""
 
 
 def insert_article(connection: Connection, *, passage_id: int) -> None:
@@ -89,3 +114,28 @@ def test_deleting_an_article_removes_its_passages_vectors_and_terms(database_url
     with engine.connect() as connection:
         for table in ("passages", "passage_vectors", "passage_terms"):
             assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() == 0
+
+
+def test_a_first_migration_killed_midway_leaves_a_database_the_next_upgrade_completes(
+    database_url: str, settings: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    upgrading = subprocess.Popen(
+        [sys.executable, "-c", UPGRADE_THAT_STALLS_AFTER_THE_FIRST_TABLE, database_url],
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert upgrading.stdout is not None
+        assert upgrading.stdout.readline() == "created sources\n"
+    finally:
+        upgrading.kill()  # SIGKILL: no cleanup, no rollback from the process itself
+        upgrading.wait()
+
+    assert main(["db", "upgrade"]) == 0
+
+    engine = create_database_engine(database_url)
+    assert current_revision(engine) == head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {"sources", "articles", "passages", "subscriptions", "deliveries"} <= tables
+    assert f"Database is at revision {head_revision()}." in capsys.readouterr().out
