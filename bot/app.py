@@ -50,7 +50,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
     )
     application.bot_data[SERVICES_KEY] = BotServices(
         core=services,
-        digests=DigestSender(services.sessions),
+        digests=DigestSender(services.sessions, admin_ids=settings.admin_ids),
         questions=QuestionBatcher(services.answerer.ask_many),
         admin_ids=settings.admin_ids,
         poll_seconds=settings.source_poll_seconds,
@@ -73,9 +73,11 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         "removesource": admin.remove_source,
         "ingest": admin.ingest,
     }
+    # New messages only: editing an old message must not run its command (or question) again.
+    new = filters.UpdateType.MESSAGE
     for name, callback in commands.items():
-        application.add_handler(CommandHandler(name, callback))
-    text = filters.TEXT & ~filters.COMMAND
+        application.add_handler(CommandHandler(name, callback, filters=new))
+    text = new & filters.TEXT & ~filters.COMMAND
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & text, questions.answer_message)
     )
@@ -84,7 +86,10 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
             filters.ChatType.GROUPS & text & questions.AddressedToBot(), questions.answer_message
         )
     )
-    application.add_handler(MessageHandler(filters.COMMAND, info.unknown_command))
+    application.add_handler(MessageHandler(new & filters.COMMAND, info.unknown_command))
+    application.add_handler(
+        MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated)
+    )
 
 
 async def register_commands(application: Application, admin_ids: frozenset[int]) -> None:  # type: ignore[type-arg]

@@ -1,9 +1,12 @@
-"""Sending to Telegram without losing messages: 429s waited out, transient failures retried."""
+"""Sending to Telegram without losing messages: 429s waited out, transient failures retried,
+and every message inside one overall budget in which replies to people go before digests."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import heapq
+import itertools
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -17,9 +20,11 @@ from telegram.ext import AIORateLimiter
 log = logging.getLogger(__name__)
 
 MAX_TRACKED_CHATS = 50_000
-# Telegram allows about 30 bulk messages a second; a little under it, evenly spaced (not in
-# bursts), keeps every 1-second window below the limit whatever the network does.
-BULK_PER_SECOND = 29.0
+# Telegram allows about 30 messages a second overall; a little under it, evenly spaced (not
+# in bursts), keeps every 1-second window below the limit whatever the network does.
+MESSAGES_PER_SECOND = 29.0
+# Messages that count against the overall limit (chat actions and reads do not).
+_BUDGETED_PREFIXES = ("send", "edit", "copyMessage", "forwardMessage")
 _bulk: ContextVar[bool] = ContextVar("parley_bulk_delivery", default=False)
 
 
@@ -37,6 +42,49 @@ ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, ApiResult]]
 
 
+class SendBudget:
+    """Evenly spaced send slots shared by every message of the bot: one slot each
+    1/per_second seconds. Urgent waiters (replies to people) take the next slot before any
+    waiting bulk send (digests), so a fan-out never holds up a reply, and together they
+    never exceed the overall rate."""
+
+    URGENT, BULK = 0, 1
+
+    def __init__(self, per_second: float = MESSAGES_PER_SECOND) -> None:
+        self._interval = 1 / per_second
+        self._last_slot = float("-inf")
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def acquire(self, *, urgent: bool) -> None:
+        """Wait for this message's slot."""
+        loop = asyncio.get_running_loop()
+        if not self._waiting and loop.time() >= self._last_slot + self._interval:
+            self._last_slot = loop.time()
+            return
+        slot: asyncio.Future[None] = loop.create_future()
+        rank = self.URGENT if urgent else self.BULK
+        heapq.heappush(self._waiting, (rank, next(self._order), slot))
+        self._arm(loop)
+        await slot  # a cancelled waiter is skipped when its turn comes
+
+    def _arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._timer is None and self._waiting:
+            delay = max(0.0, self._last_slot + self._interval - loop.time())
+            self._timer = loop.call_later(delay, self._grant, loop)
+
+    def _grant(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        while self._waiting:
+            _, _, slot = heapq.heappop(self._waiting)
+            if not slot.done():
+                self._last_slot = loop.time()
+                slot.set_result(None)
+                break
+        self._arm(loop)
+
+
 @dataclass
 class _ChatPace:
     """When a chat may next receive a message; sends to one chat go one at a time."""
@@ -47,9 +95,12 @@ class _ChatPace:
 
 class DeliveryRateLimiter(AIORateLimiter):
     """PTB's limiter for groups (20 a minute) and RetryAfter, plus what PTB leaves to us:
-    bulk sends evenly paced under Telegram's ~30 a second, one message a second per chat,
-    and retries with exponential backoff when the network fails on the way. Replies to
-    people are not held to the bulk pace: Telegram's overall limit is for broadcasts."""
+    every message evenly paced under Telegram's ~30 a second overall, replies first and
+    digests in the slots they leave; one message a second per chat; and retries with
+    exponential backoff when the network fails on the way.
+
+    A send that timed out is retried like any network failure, so that one message may
+    arrive twice but is never lost (at-least-once)."""
 
     def __init__(
         self,
@@ -58,15 +109,14 @@ class DeliveryRateLimiter(AIORateLimiter):
         network_retries: int = 4,
         backoff: float = 0.5,
         chat_interval: float = 1.0,
-        bulk_per_second: float = BULK_PER_SECOND,
+        per_second: float = MESSAGES_PER_SECOND,
     ):
         super().__init__(overall_max_rate=0, max_retries=max_retries)
         self._network_retries = network_retries
         self._backoff = backoff
         self._chat_interval = chat_interval
         self._paces: dict[object, _ChatPace] = {}
-        self._bulk_interval = 1 / bulk_per_second
-        self._next_bulk_slot = 0.0
+        self._budget = SendBudget(per_second)
 
     async def process_request(
         self,
@@ -80,30 +130,24 @@ class DeliveryRateLimiter(AIORateLimiter):
         send = functools.partial(
             self._send, callback, args, kwargs, endpoint, data, rate_limit_args
         )
+        if not _counts_as_message(endpoint):
+            return await send()
         chat_id = data.get("chat_id")
-        if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
+        if chat_id is None or not endpoint.startswith("send"):
+            await self._budget.acquire(urgent=not _bulk.get())
             return await send()
         pace = self._pace(chat_id)
         async with pace.turn:
             loop = asyncio.get_running_loop()
             if (wait := pace.ready_at - loop.time()) > 0:
                 await asyncio.sleep(wait)
-            if _bulk.get():
-                await self._bulk_slot()
+            await self._budget.acquire(urgent=not _bulk.get())
             try:
                 return await send()
             finally:
                 # Counted from when the previous message was answered, not sent: Telegram
                 # must never see two within the interval, however the network jitters.
                 pace.ready_at = loop.time() + self._chat_interval
-
-    async def _bulk_slot(self) -> None:
-        """Wait for this send's turn in the evenly spaced bulk schedule."""
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next_bulk_slot)
-        self._next_bulk_slot = slot + self._bulk_interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
     def _pace(self, chat_id: object) -> _ChatPace:
         if len(self._paces) > MAX_TRACKED_CHATS:
@@ -141,3 +185,7 @@ class DeliveryRateLimiter(AIORateLimiter):
                 attempt += 1
                 log.warning("%s failed (%s); retry %d in %.1fs", endpoint, error, attempt, delay)
                 await asyncio.sleep(delay)
+
+
+def _counts_as_message(endpoint: str) -> bool:
+    return endpoint.startswith(_BUDGETED_PREFIXES) and endpoint != "sendChatAction"

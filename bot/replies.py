@@ -155,6 +155,27 @@ def admins_only() -> list[str]:
     return _messages(plain("Sorry, only Parley's admins can manage sources."))
 
 
+def chat_admins_only() -> list[str]:
+    """The refusal for a group member who is not one of its administrators."""
+    return _messages(plain("Only this group's administrators can change its digests."))
+
+
+def digest_refused(
+    chat_id: int, problem: str, article_ids: Sequence[int], *, as_plain_text: bool
+) -> list[str]:
+    """Tell the admins that Telegram refused a digest, and what Parley did about it."""
+    articles = ", ".join(f"#{article_id}" for article_id in article_ids)
+    outcome = (
+        "I am sending it as plain text instead."
+        if as_plain_text
+        else "It stays pending and is retried; please look at these articles."
+    )
+    return _messages(
+        [bold("A digest was refused by Telegram"), plain(f" (chat {chat_id}): {problem}")],
+        plain(f"Articles: {articles or 'none'}. {outcome}"),
+    )
+
+
 def problem(reason: str) -> list[str]:
     """One sentence saying why a request could not be done."""
     return _messages(plain(reason))

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from playground.bot_methods import BotApiMethods
+from playground.faults import ChatFaults, service_message
 from playground.http_server import HTTPServer, Pages
 from playground.protocol import (
     ApiError,
@@ -45,7 +46,7 @@ RATE_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText"})
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 
-class BotApiServer(BotApiMethods):
+class BotApiServer(BotApiMethods, ChatFaults):
     """Local Bot API: records what the bot does and lets tests or people act as its users."""
 
     def __init__(
@@ -96,6 +97,8 @@ class BotApiServer(BotApiMethods):
         self._limits: tuple[int | None, int | None] = (None, None)
         self._windows: defaultdict[int | None, deque[float]] = defaultdict(deque)  # None: all
         self._too_many = 0
+        self._members: dict[tuple[int, int], str] = {}  # (chat, user) → status; else "member"
+        self._init_faults()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> BotApiServer:
@@ -207,6 +210,27 @@ class BotApiServer(BotApiMethods):
             message = self._new_message(chat_id, user, text, user_entities(text), reply_to)
             return self._queue_update({"message": message})
 
+    def edit_user_message(self, *, chat_id: int, message_id: int, text: str) -> int:
+        """Queue an edited_message update: the user changed an earlier message's text."""
+        with self._cond:
+            message = self._message(chat_id, message_id)
+            message["text"], message["edit_date"] = text, int(time.time())
+            entities = user_entities(text)
+            message.pop("entities", None)
+            message.update({"entities": entities} if entities else {})
+            self._touch(chat_id, message_id)
+            return self._queue_update({"edited_message": copy.deepcopy(message)})
+
+    def update_confirmed(self, update_id: int) -> bool:
+        """Whether the bot has fetched the update and asked for the ones after it."""
+        with self._cond:
+            return all(update["update_id"] > update_id for update in self._updates)
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """The user's standing in a group: "creator", "administrator", "member", "left"…"""
+        with self._cond:
+            self._members[(chat_id, user_id)] = status
+
     def press_button(
         self, chat_id: int, user_id: int, message_id: int, data: str, first_name: str = "Test"
     ) -> int:
@@ -281,12 +305,16 @@ class BotApiServer(BotApiMethods):
                 if name is None:
                     raise ApiError(404, "Not Found")
                 self._check_flood(name, params)
+                self._check_chat_faults(name, params)
                 result = getattr(self, self._methods[name])(params)
                 status, body = 200, {"ok": True, "result": result}
             except ApiError as err:
                 self._too_many += err.code == 429
                 status, body = err.code, err.envelope()
-            return status, json.dumps(body).encode()
+            delay = self._reply_delay(name or method, params, status == 200)
+        if delay:  # done, but the answer comes late (without holding up other requests)
+            time.sleep(delay)
+        return status, json.dumps(body).encode()
 
     # -- internals (called with self._cond held) ------------------------------------------
     def _queue_update(self, payload: JSONDict) -> int:
@@ -323,6 +351,14 @@ class BotApiServer(BotApiMethods):
         self._messages[(chat_id, message["message_id"])] = message
         self._touch(chat_id, message["message_id"])
         return copy.deepcopy(message)
+
+    def _announce(self, chat: JSONDict, service: JSONDict) -> None:
+        chat_id = int(chat["id"])
+        sender = _user(0, "Telegram")
+        message = service_message(next(self._message_ids[chat_id]), sender, chat, service)
+        self._messages[(chat_id, message["message_id"])] = message
+        self._touch(chat_id, message["message_id"])
+        self._queue_update({"message": copy.deepcopy(message)})
 
     def _touch(self, chat_id: int, message_id: int) -> None:
         self._revision += 1

@@ -38,6 +38,8 @@ class BotApiMethods:
     _commands: dict[tuple[str, str], list[JSONDict]]
     _webhook: JSONDict | None
     _blocked: set[int]
+    _members: dict[tuple[int, int], str]
+    _chats: dict[int, JSONDict]
 
     def _new_message(
         self, chat_id: int, sender: JSONDict, text: str, entities: list[JSONDict], reply_to: Any
@@ -166,6 +168,21 @@ class BotApiMethods:
         self._touch(chat_id, message_id)
         return copy.deepcopy(message)
 
+    def _api_get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat_id, user_id = int_param(params, "chat_id"), int_param(params, "user_id")
+        if chat_id < 0 and chat_id not in self._chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        status = self._members.get((chat_id, user_id), "member")
+        return _chat_member({"id": user_id, "is_bot": False, "first_name": "User"}, status)
+
+    def _api_get_chat_administrators(self, params: JSONDict) -> list[JSONDict]:
+        chat_id = int_param(params, "chat_id")
+        return [
+            _chat_member({"id": user_id, "is_bot": False, "first_name": "User"}, status)
+            for (member_chat, user_id), status in sorted(self._members.items())
+            if member_chat == chat_id and status in ("creator", "administrator")
+        ]
+
     def _api_send_chat_action(self, params: JSONDict) -> bool:
         self._actions.append({"chat_id": self._target_chat(params), "action": params.get("action")})
         return True
@@ -191,3 +208,25 @@ class BotApiMethods:
     def _api_delete_my_commands(self, params: JSONDict) -> bool:
         self._commands.pop(self._scope_key(params), None)
         return True
+
+
+_ADMIN_RIGHTS = (
+    "can_be_edited can_manage_chat can_delete_messages can_manage_video_chats "
+    "can_restrict_members can_promote_members can_change_info can_invite_users "
+    "can_post_stories can_edit_stories can_delete_stories"
+).split()
+
+
+def _chat_member(user: JSONDict, status: str) -> JSONDict:
+    """A ChatMember of the kind its status names, with the fields the Bot API requires."""
+    member: JSONDict = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(dict.fromkeys(_ADMIN_RIGHTS, False), is_anonymous=False)
+        member.update(can_manage_chat=True, can_restrict_members=True)
+    elif status == "restricted":
+        member.update(is_member=True, until_date=0)
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
