@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -16,6 +14,8 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+
+from knowledge.addresses import AddressRefused, async_guarded_transport, guarded_transport
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # httpx's timeout bounds each connect and read, so a server dripping one byte at a time could
 # hold a fetch forever; the whole fetch also gets this many times the timeout.
 TOTAL_TIME_FACTOR = 3
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -112,57 +111,6 @@ def _redirect_target(current: httpx.URL, location: str | None) -> httpx.URL:
     except httpx.InvalidURL as exc:
         raise FetchError(f"the server redirected to an invalid URL ({exc})") from exc
     return _checked_url(target)
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one merely carries (mapped, 6to4 or NAT64), whose rules apply."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
-
-
-def _is_internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True unless the address is ordinary public unicast."""
-    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
-        return _is_internal(embedded)
-    # is_global alone misses multicast (224.0.0.0/4 counts as global), hence the explicit checks.
-    return (
-        not ip.is_global
-        or ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-def _check_addresses(host: str, addresses: Iterable[str]) -> None:
-    """Refuse the host if ANY of its addresses is internal: connecting may pick any of them."""
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 scope id
-        if _is_internal(ip):
-            name = host if host == str(ip) else f"{host} ({ip})"
-            raise FetchError(
-                f"the address {name} is private or internal, and private sources are not allowed"
-            )
-
-
-# Known gap (DNS rebinding): we resolve here, then httpx resolves again to connect, so a hostile
-# DNS server can answer a public address to us and a private one to httpx. Closing it would mean
-# connecting to the checked address ourselves; the check still stops every honest misconfiguration
-# and every literal or plainly-internal name.
-def _check_hop(url: httpx.URL, *, allow_private: bool) -> None:
-    """Refuse a hop whose host resolves to a private or internal address."""
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(url.host, url.port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchError(f"could not find the server {url.host}") from exc
-    _check_addresses(url.host, [str(info[4][0]) for info in infos])
 
 
 # ------------------------------------------------------------------------------ one fetch
@@ -271,6 +219,8 @@ def _reasons(timeout: float) -> Iterator[None]:
     """Turn httpx's errors into FetchError with a sentence a person can act on."""
     try:
         yield
+    except AddressRefused as exc:
+        raise FetchError(exc.reason) from exc
     except httpx.TimeoutException as exc:
         raise FetchError(f"the server did not answer within {timeout:g} seconds") from exc
     except httpx.ConnectError as exc:
@@ -308,10 +258,9 @@ class Fetcher:
     ) -> FetchedResponse:
         """Fetch ``url``, following checked redirects; conditional when validators are given."""
         trip = _Trip(url, self._limits, etag=etag, last_modified=last_modified)
-        self._client = self._client or httpx.Client(**self._options)
+        self._client = self._client or httpx.Client(**self._options, **self._guard(async_=False))
         with _reasons(self._limits.timeout):
             while True:
-                _check_hop(trip.url, allow_private=self._limits.allow_private)
                 with self._client.stream("GET", trip.url, headers=trip.headers) as response:
                     if trip.follow(response):
                         continue
@@ -326,11 +275,8 @@ class Fetcher:
         """The async twin of ``fetch``, for use inside the bot's event loop."""
         trip = _Trip(url, self._limits, etag=etag, last_modified=last_modified)
         client = self._client_for_this_loop()
-        allow_private = self._limits.allow_private
         with _reasons(self._limits.timeout):
             while True:
-                # A thread, as loop.getaddrinfo would use, so DNS never blocks the event loop.
-                await asyncio.to_thread(_check_hop, trip.url, allow_private=allow_private)
                 async with client.stream("GET", trip.url, headers=trip.headers) as response:
                     if trip.follow(response):
                         continue
@@ -339,12 +285,19 @@ class Fetcher:
                         body.add(chunk)
                     return trip.finish(response, body.content())
 
+    def _guard(self, *, async_: bool) -> dict[str, Any]:
+        """The transport that checks every address connected to (redirects included), unless
+        private addresses are allowed."""
+        if self._limits.allow_private:
+            return {}
+        return {"transport": async_guarded_transport() if async_ else guarded_transport()}
+
     def _client_for_this_loop(self) -> httpx.AsyncClient:
         """The async client of the running loop: a pool's connections belong to one loop, and
         the command line runs a fresh loop per command."""
         loop = asyncio.get_running_loop()
         if self._async_client is None or self._async_loop is not loop:
-            self._async_client = httpx.AsyncClient(**self._options)
+            self._async_client = httpx.AsyncClient(**self._options, **self._guard(async_=True))
             self._async_loop = loop
         return self._async_client
 
