@@ -169,7 +169,7 @@ class Ingestor:
                 name=document.source,
                 kind=document.source_kind,
             )
-            article, ids = archive.add_article(
+            stored = archive.add_article(
                 session,
                 source=source,
                 url=document.url,
@@ -185,6 +185,9 @@ class Ingestor:
                 model=self._embedder.model_id,
                 fulltext=self._fulltext,
             )
+            if stored is None:
+                return None  # another writer stored it since the check above
+            article, ids = stored
             for passage_id, (sentences, vectors) in zip(ids, embedded.sentences, strict=True):
                 sentence_vectors.write(
                     session,

@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.conflicts import insert_ignoring_conflicts
 from storage.fulltext import FullTextIndex
 from storage.models import Article, Passage, PassageVector, Source
 from storage.vectors import Matrix, vector_to_blob
@@ -53,13 +54,24 @@ def has_article_at(session: Session, *, url: str) -> bool:
 
 def source_named(session: Session, *, name: str, kind: str) -> Source:
     """The source with this name and kind, created if it is new."""
-    source = session.scalars(
-        select(Source).where(Source.name == name, Source.kind == kind, Source.url.is_(None))
-    ).first()
+    named = (
+        select(Source)
+        .where(Source.name == name, Source.kind == kind, Source.url.is_(None))
+        .order_by(Source.id)
+    )
+    source = session.scalars(named).first()
     if source is None:
         source = Source(name=name, kind=kind)
         session.add(source)
         session.flush()
+        # No unique key covers a name, so two ingests that both found none may both add it.
+        # Having written, this transaction comes after any other writer's commit (SQLite
+        # serialises writers), so the other's row is visible now: keep the older one.
+        oldest = session.scalars(named).first()
+        if oldest is not None and oldest is not source:
+            session.delete(source)
+            session.flush()
+            source = oldest
     return source
 
 
@@ -86,35 +98,44 @@ def add_article(
     passages: Sequence[NewPassage],
     model: str,
     fulltext: FullTextIndex,
-) -> tuple[Article, list[int]]:
-    """Store an article with its passages, vectors and search terms; returns the passage ids."""
-    article = Article(
-        source=source,
-        url=url,
-        title=title,
-        published_at=published_at,
-        text=text,
-        content_hash=content_hash,
-        fingerprint=fingerprint,
-    )
-    for position, passage in enumerate(passages):
-        article.passages.append(
-            Passage(
-                position=position,
-                text=passage.text,
-                vector=PassageVector(
-                    model=model,
-                    dimension=int(passage.vector.shape[-1]),
-                    text_hash=passage.text_hash,
-                    vector=vector_to_blob(passage.vector),
-                ),
-            )
+) -> tuple[Article, list[int]] | None:
+    """Store an article with its passages, vectors and search terms; returns it and the
+    passage ids, or None when its URL or text is already stored (by another writer since
+    the caller looked, say: that is "already there", not an error)."""
+    article_id = session.scalar(
+        insert_ignoring_conflicts(session, Article)
+        .values(
+            source_id=source.id,
+            url=url,
+            title=title,
+            published_at=published_at,
+            text=text,
+            content_hash=content_hash,
+            fingerprint=fingerprint,
         )
-    session.add(article)
+        .returning(Article.id)
+    )
+    if article_id is None:
+        return None
+    stored = [
+        Passage(
+            article_id=article_id,
+            position=position,
+            text=passage.text,
+            vector=PassageVector(
+                model=model,
+                dimension=int(passage.vector.shape[-1]),
+                text_hash=passage.text_hash,
+                vector=vector_to_blob(passage.vector),
+            ),
+        )
+        for position, passage in enumerate(passages)
+    ]
+    session.add_all(stored)
     session.flush()
-    ids = [stored.id for stored in article.passages]
+    ids = [passage.id for passage in stored]
     fulltext.add(session, zip(ids, (passage.terms for passage in passages), strict=True))
-    return article, ids
+    return session.get_one(Article, article_id), ids
 
 
 def passages_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, PassageRecord]:

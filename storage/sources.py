@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.conflicts import insert_ignoring_conflicts
 from storage.models import Article, Source, utcnow
 
 
@@ -60,11 +61,17 @@ def add_source(
 ) -> Source:
     """Add a web source, or reactivate it if it was removed; refuse an active duplicate."""
     source = source_with_url(session, url=url)
-    if source is not None and source.active:
-        raise DuplicateSourceError(source.id)
     if source is None:
-        source = Source(url=url, name=name, kind=kind)
-        session.add(source)
+        # Added inactive and then activated below like a removed one; if another request
+        # added the URL since the look-up, its row is the one found, and refused below.
+        session.execute(
+            insert_ignoring_conflicts(session, Source).values(
+                url=url, name=name, kind=kind, active=False
+            )
+        )
+        source = session.scalars(select(Source).where(Source.url == url)).one()
+    if source.active:
+        raise DuplicateSourceError(source.id)
     source.active, source.name, source.kind = True, name, kind
     source.etag, source.last_modified = etag, last_modified
     source.failures, source.last_error, source.next_poll_at = 0, None, None
