@@ -49,8 +49,8 @@ HEADER_LINES = 6  # how far into a text a dateline may stand
 MAX_TITLE_WORDS = 25
 # Per-article bounds: a long read is some 60,000 characters in a few hundred paragraphs; past
 # these a page is not one article, and cleaning, splitting and embedding it would only cost.
-MAX_ARTICLE_CHARS = 200_000
-MAX_PARAGRAPHS = 2_000
+MAX_ARTICLE_CHARS = 100_000
+MAX_PARAGRAPHS = 1_000
 TEASER_WORDS = 6  # a shorter paragraph repeated inside another is a phrase, not a teaser
 TEASER_PROBES = 32  # places a paragraph is looked for: bounds the work on a hostile page
 HEADLINE_WORDS = 15  # a title made from the first line is cut to this many words

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +21,17 @@ from knowledge.cleaning import (
     parse_article,
     remove_noise,
 )
+from knowledge.encodings import declared_encoding
+from storage.limits import UrlTooLongError, checked_url, fitted_name, fitted_title
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES
 LOCAL_SOURCE = "Local files"
+# Only the start of a page is parsed: articles sit well inside it, and parsing a page costs
+# time in proportion to its size (trafilatura, htmldate and the canonical link each parse it).
+MAX_PAGE_BYTES = 3_000_000
 
 
 class DocumentError(Exception):
@@ -80,23 +87,60 @@ def find_files(paths: Iterable[str]) -> Iterator[Path | DocumentError]:
 def read_document(path: Path, *, max_bytes: int) -> Document:
     """Read one article file; raise DocumentError with a clear reason when it cannot be used."""
     location = str(path)
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(location, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
-    data = path.read_bytes()
+    data = read_file(path, max_bytes=max_bytes)
     if not data.strip():
         raise DocumentError(location, "file is empty")
-    if b"\x00" in data[:8192]:
-        raise DocumentError(location, "file is binary, not text")
     suffix = path.suffix.lower()
-    if suffix in HTML_SUFFIXES:
-        parsed = parse_html(data, location=location)
+    if suffix in HTML_SUFFIXES and declared_encoding(data) is None:
+        _refuse_binary(data, location)
+        parsed = parse_html(data, location=location)  # trafilatura reads the page's charset
     else:
         text = _decode(data, location)
-        parsed = parse_markdown(text) if suffix in MARKDOWN_SUFFIXES else parse_article(text)
+        if suffix in HTML_SUFFIXES:
+            parsed = parse_html(text, location=location)
+        elif suffix in MARKDOWN_SUFFIXES:
+            parsed = parse_markdown(text)
+        else:
+            parsed = parse_article(text)
     return _document(
         parsed, url=str(path.resolve()), fallback_title=_title_from_name(path), source=LOCAL_SOURCE
     )
+
+
+def read_file(path: Path, *, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most max_bytes, or DocumentError.
+
+    Opened without blocking and checked on the open file, so a pipe (which would wait for a
+    writer forever) or a device behind a symlink (/dev/zero never ends) is refused; and never
+    more than max_bytes + 1 bytes are read, whatever the file's size claims."""
+    location = str(path)
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise DocumentError(location, f"not a regular file (it is {_kind(status.st_mode)})")
+        if status.st_size > max_bytes:
+            raise DocumentError(
+                location, f"file is {status.st_size:,} bytes, over the {max_bytes:,}-byte limit"
+            )
+        with open(descriptor, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
+    finally:
+        os.close(descriptor)
+    if len(data) > max_bytes:
+        raise DocumentError(location, f"file is over the {max_bytes:,}-byte limit")
+    return data
+
+
+def _kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISFIFO: "a named pipe",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISDIR: "a folder",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "not a file")
 
 
 def _document(
@@ -108,23 +152,41 @@ def _document(
     link to the original article rather than to a saved copy or a tracking redirect."""
     if not parsed.paragraphs:
         raise DocumentError(url, "no article text found")
+    try:
+        address = checked_url(parsed.url or url)
+    except UrlTooLongError as error:
+        raise DocumentError(url[:200], str(error)) from None
     return Document(
-        url=parsed.url or url,
-        title=parsed.title or headline_from(parsed.paragraphs) or fallback_title,
+        url=address,
+        title=fitted_title(parsed.title or headline_from(parsed.paragraphs) or fallback_title),
         published_at=parsed.published_at,
-        source=parsed.source or source,
+        source=fitted_name(parsed.source or source),
         source_kind=kind,
         paragraphs=parsed.paragraphs,
     )
 
 
 def _decode(data: bytes, location: str) -> str:
+    """Text in the encoding its byte-order mark declares (UTF-8, UTF-16 or UTF-32), else UTF-8."""
+    encoding = declared_encoding(data) or "utf-8"
+    if encoding == "utf-8":
+        _refuse_binary(data, location)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
         raise DocumentError(
-            location, f"not UTF-8 text (undecodable byte at position {error.start})"
+            location, f"not {name} text (undecodable byte at position {error.start})"
         ) from None
+    if "\x00" in text[:8192]:
+        raise DocumentError(location, "file is binary, not text")
+    return text
+
+
+def _refuse_binary(data: bytes, location: str) -> None:
+    # Text in UTF-8 never holds a NUL byte; UTF-16 and UTF-32 do, and are told by their mark.
+    if b"\x00" in data[:8192]:
+        raise DocumentError(location, "file is binary, not text")
 
 
 MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
@@ -161,6 +223,7 @@ def parse_html(html: bytes | str, *, location: str, base_url: str | None = None)
     The date comes from the page's metadata (htmldate), else trafilatura's, else a dateline
     in the text. `base_url` is where the page was fetched from, for a relative canonical link.
     """
+    html = _page_start(html)
     extracted = trafilatura.bare_extraction(
         html,
         include_comments=False,
@@ -175,7 +238,7 @@ def parse_html(html: bytes | str, *, location: str, base_url: str | None = None)
     stated_date = metadata.published_at(html) or metadata.metadata_date(
         getattr(extracted, "date", None)
     )
-    body = parse_article(str(main_text), title=title)
+    body = parse_article(str(main_text), title=title)  # bounded in length there
     return ParsedArticle(
         title=title or body.title,
         published_at=stated_date or body.published_at,
@@ -183,6 +246,17 @@ def parse_html(html: bytes | str, *, location: str, base_url: str | None = None)
         paragraphs=remove_noise(paragraphs_of(body.text), title=title),
         url=metadata.own_address(html, base=base_url),
     )
+
+
+def _page_start(html: bytes | str) -> bytes | str:
+    """The first MAX_PAGE_BYTES of a page, cut before a tag so no element is left half-open."""
+    if len(html) <= MAX_PAGE_BYTES:
+        return html
+    if isinstance(html, bytes):
+        start_bytes = html[:MAX_PAGE_BYTES]
+        return start_bytes[: max(start_bytes.rfind(b"<"), 0) or MAX_PAGE_BYTES]
+    start = html[:MAX_PAGE_BYTES]
+    return start[: max(start.rfind("<"), 0) or MAX_PAGE_BYTES]
 
 
 def read_web_page(content: bytes, *, url: str) -> Document:

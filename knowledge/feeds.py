@@ -11,9 +11,16 @@ from typing import Any
 
 import feedparser
 
-from knowledge.cleaning import paragraphs_of, unless_future
+from knowledge.cleaning import bounded, paragraphs_of, unless_future
+from knowledge.encodings import xml_encoding
+from storage.limits import MAX_URL_CHARS, fitted_name, fitted_title
 
-TAG = re.compile(r"<[^>]+>")
+# No "<" inside a tag: a summary full of unclosed "<" would otherwise be rescanned from every
+# one of them to its end, quadratic in its length.
+TAG = re.compile(r"<[^<>]+>")
+# The root element, perhaps with a namespace prefix (<rss>, <r:rss>, <feed>, <rdf:RDF>).
+FEED_ROOT = re.compile(r"<(?:[\w.-]+:)?(?:rss|feed|rdf)[\s>/]")
+HEAD_BYTES = 2048
 BLOCK_END = re.compile(r"</(p|div|li|h[1-6]|blockquote)>|<br\s*/?>", re.I)
 # Feeds mark full text with a content element (content:encoded, Atom content); a short one
 # is still only a teaser. A description alone is a summary unless it is long.
@@ -59,26 +66,30 @@ def parse_feed(content: bytes, *, url: str, content_type: str = "") -> Feed:
     if not entries and (parsed.get("bozo") or not parsed.get("version")):
         raise NotAFeedError("not an RSS or Atom feed")
     items = [item for entry in entries if (item := _item(entry)) is not None]
-    title = html.unescape(str(parsed.get("feed", {}).get("title") or "")).strip()
-    return Feed(title=title, items=items, malformed=bool(parsed.get("bozo")))
+    title = _text(str(parsed.get("feed", {}).get("title") or ""))
+    return Feed(title=fitted_name(title), items=items, malformed=bool(parsed.get("bozo")))
 
 
 def looks_like_feed(content: bytes, content_type: str) -> bool:
     """A cheap first guess, before parsing: a feed's media type or root element."""
     if any(kind in content_type for kind in ("rss", "atom", "rdf")):
         return True
-    head = content[:2048].lstrip().lower()
-    return any(marker in head for marker in (b"<rss", b"<feed", b"<rdf:rdf"))
+    encoding = xml_encoding(content)
+    if encoding is None:
+        head = content[:HEAD_BYTES].decode("latin-1")
+    else:  # UTF-16 and UTF-32 take two or four bytes a character
+        head = content[: HEAD_BYTES * 4].decode(encoding, errors="ignore")
+    return FEED_ROOT.search(head.lower()) is not None
 
 
 def _item(entry: Any) -> FeedItem | None:
     link = str(entry.get("link") or "").strip()
-    if not link:
-        return None
+    if not link or len(link) > MAX_URL_CHARS:
+        return None  # nothing to cite, or an address too long to store
     title = _text(str(entry.get("title") or "")) or link
     return FeedItem(
         url=link,
-        title=title,
+        title=fitted_title(title),
         published_at=_date(entry.get("published_parsed") or entry.get("updated_parsed")),
         paragraphs=_paragraphs(entry),
         has_content=bool(entry.get("content")),
@@ -90,7 +101,7 @@ def _paragraphs(entry: Any) -> list[str]:
     candidates = [str(part.get("value") or "") for part in entry.get("content") or []]
     candidates.append(str(entry.get("summary") or ""))
     best = max(candidates, key=lambda value: len(_text(value)))
-    return paragraphs_of(_text(BLOCK_END.sub("\n", best), keep_lines=True))
+    return bounded(paragraphs_of(_text(BLOCK_END.sub("\n", best), keep_lines=True)))
 
 
 def _text(markup: str, *, keep_lines: bool = False) -> str:

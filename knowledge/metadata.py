@@ -10,6 +10,7 @@ import htmldate
 import trafilatura
 
 from knowledge.cleaning import latest_plausible_date, unless_future
+from storage.limits import MAX_URL_CHARS
 
 # htmldate writes the offset when the page gives one ("+0200"), and nothing when it does not.
 DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -85,6 +86,8 @@ def _usable(candidate: str | None, base: str | None) -> str | None:
     if not candidate:
         return None
     address = urljoin(base, candidate) if base else candidate
+    if len(address) > MAX_URL_CHARS:
+        return None  # too long to store; the address the page was fetched from serves
     parts = urlsplit(address)
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         return None

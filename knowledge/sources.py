@@ -172,10 +172,10 @@ class SourceManager:
         url = source_url(text)
         response = await self._fetch(url)
         try:
-            document = read_web_page(response.content, url=canonical_url(response.url))
+            document = await _read_page(response.content, url=canonical_url(response.url))
         except DocumentError as error:
             raise SourceError(f"Could not read an article at {url}: {error.reason}.") from None
-        return self._ingestor.plan(document)
+        return await asyncio.to_thread(self._ingestor.plan, document)
 
     async def _read(
         self,
@@ -193,15 +193,18 @@ class SourceManager:
             kind is None and looks_like_feed(response.content, response.content_type)
         ):
             try:
-                feed = parse_feed(
-                    response.content, url=response.url, content_type=response.content_type
+                feed = await asyncio.to_thread(
+                    parse_feed,
+                    response.content,
+                    url=response.url,
+                    content_type=response.content_type,
                 )
             except NotAFeedError:
                 raise SourceError(f"{url} is not an RSS or Atom feed any more.") from None
             documents = await self._feed_documents(feed, url, source_id)
             return _Reading("feed", feed.title or _host(url), documents, response)
         try:
-            document = read_web_page(response.content, url=canonical_url(response.url))
+            document = await _read_page(response.content, url=canonical_url(response.url))
         except DocumentError:
             raise SourceError(f"{url} is neither a feed nor an article page.") from None
         return _Reading("page", document.source, [_filed_under(document, source_id)], response)
@@ -241,7 +244,7 @@ class SourceManager:
         paragraphs, published = item.paragraphs, item.published_at
         if not item.is_full_text:
             try:
-                page = read_web_page((await self._fetch(item.url)).content, url=url)
+                page = await _read_page((await self._fetch(item.url)).content, url=url)
                 paragraphs, published = page.paragraphs, published or page.published_at
             except (SourceError, DocumentError) as error:
                 log.info("Using the feed's summary of %s: %s", url, error)
@@ -258,7 +261,7 @@ class SourceManager:
         )
 
     async def _store(self, documents: list[Document], *, digest: DigestRule) -> IngestReport:
-        plans = [self._ingestor.plan(document) for document in documents]
+        plans = await asyncio.to_thread(lambda: [self._ingestor.plan(doc) for doc in documents])
         return await self._store_plans(plans, digest=digest)
 
     async def _store_plans(
@@ -281,6 +284,12 @@ class SourceManager:
             )
         log.warning("Polling source #%d failed (%d in a row): %s", source_id, failures + 1, reason)
         return SourceCheck(source_id, name, kind, 0, error=reason, deactivated=deactivated)
+
+
+async def _read_page(content: bytes, *, url: str) -> Document:
+    # Extracting an article from a page is CPU work in proportion to its size (seconds for a
+    # large one): off the event loop, the bot keeps answering other chats meanwhile.
+    return await asyncio.to_thread(read_web_page, content, url=url)
 
 
 def _filed_under(document: Document, source_id: int | None) -> Document:

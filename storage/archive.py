@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.conflicts import insert_ignoring_conflicts
 from storage.fulltext import FullTextIndex
+from storage.limits import checked_url, fitted_name, fitted_title
 from storage.models import Article, Passage, PassageVector, Source
 from storage.vectors import Matrix, vector_to_blob
 
@@ -54,6 +55,7 @@ def has_article_at(session: Session, *, url: str) -> bool:
 
 def source_named(session: Session, *, name: str, kind: str) -> Source:
     """The source with this name and kind, created if it is new."""
+    name = fitted_name(name)
     named = (
         select(Source)
         .where(Source.name == name, Source.kind == kind, Source.url.is_(None))
@@ -106,8 +108,8 @@ def add_article(
         insert_ignoring_conflicts(session, Article)
         .values(
             source_id=source.id,
-            url=url,
-            title=title,
+            url=checked_url(url),
+            title=fitted_title(title),
             published_at=published_at,
             text=text,
             content_hash=content_hash,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.conflicts import insert_ignoring_conflicts
+from storage.limits import checked_url, fitted_name
 from storage.models import Article, Source, utcnow
 
 
@@ -59,7 +60,9 @@ def add_source(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> Source:
-    """Add a web source, or reactivate it if it was removed; refuse an active duplicate."""
+    """Add a web source, or reactivate it if it was removed; refuse an active duplicate.
+    UrlTooLongError for a URL over the stored limit; a long name is shortened."""
+    url, name = checked_url(url), fitted_name(name)
     source = source_with_url(session, url=url)
     if source is None:
         # Added inactive and then activated below like a removed one; if another request
