@@ -130,18 +130,14 @@ class DeliveryRateLimiter(AIORateLimiter):
         send = functools.partial(
             self._send, callback, args, kwargs, endpoint, data, rate_limit_args
         )
-        if not _counts_as_message(endpoint):
-            return await send()
         chat_id = data.get("chat_id")
-        if chat_id is None or not endpoint.startswith("send"):
-            await self._budget.acquire(urgent=not _bulk.get())
+        if chat_id is None or not endpoint.startswith("send") or endpoint == "sendChatAction":
             return await send()
         pace = self._pace(chat_id)
         async with pace.turn:
             loop = asyncio.get_running_loop()
             if (wait := pace.ready_at - loop.time()) > 0:
                 await asyncio.sleep(wait)
-            await self._budget.acquire(urgent=not _bulk.get())
             try:
                 return await send()
             finally:
@@ -172,6 +168,8 @@ class DeliveryRateLimiter(AIORateLimiter):
     ) -> ApiResult:
         attempt = 0
         while True:
+            if _counts_as_message(endpoint):  # every attempt is a message Telegram counts
+                await self._budget.acquire(urgent=not _bulk.get())
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args

@@ -15,6 +15,8 @@ def html_to_plain(text: str) -> str:
     reader = _TextReader()
     reader.feed(text)
     reader.close()
+    while reader.open_links():  # a link never closed still shows where it led
+        reader.handle_endtag("a")
     return "".join(reader.pieces)
 
 
@@ -55,6 +57,9 @@ class _TextReader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.pieces.append(data)
+
+    def open_links(self) -> bool:
+        return bool(self._links)
 
 
 def _size(text: str) -> int:
