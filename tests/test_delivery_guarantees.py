@@ -242,3 +242,26 @@ async def test_two_fanouts_at_once_send_each_digest_once(
     await asyncio.gather(sender.send_pending(bot), sender.send_pending(bot))
 
     assert all(len(received(server, chat_id)) == 1 for chat_id in chats)
+
+
+async def test_one_chat_failing_unexpectedly_stops_the_fanout_without_doubling_anyone(
+    services: Services, server: BotApiServer, bot: ExtBot[None]
+) -> None:
+    chats = list(range(7000, 7020))
+    subscribe(services, *chats, articles=2)
+    with services.engine.begin() as connection:  # one chat's digest cannot even be stored
+        connection.execute(
+            text(
+                "CREATE TRIGGER broken_chat BEFORE INSERT ON digest_batches "
+                "WHEN NEW.chat_id = 7010 BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        )
+    sender = DigestSender(services.sessions, concurrency=4)
+
+    with pytest.raises(ExceptionGroup):
+        await sender.send_pending(bot)
+    with services.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER broken_chat"))
+    await sender.send_pending(bot)
+
+    assert [len(received(server, chat_id)) for chat_id in chats] == [1] * len(chats)
