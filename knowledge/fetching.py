@@ -11,9 +11,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import httpx
+from w3lib.url import canonicalize_url, url_query_cleaner
 
 from knowledge.addresses import AddressRefused, async_guarded_transport, guarded_transport
 
@@ -65,27 +66,32 @@ class _Limits:
 
 
 def canonical_url(url: str) -> str:
-    """The URL in one spelling per article, to deduplicate: no tracking, fragment or noise."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
+    """The URL in one spelling per article, to deduplicate: no tracking, fragment or noise.
+
+    w3lib spells it (lower-case IDNA host, percent-escapes normalised, query sorted, fragment
+    dropped) and removes the tracking parameters; which keys track, the default port and the
+    trailing slash stay ours: w3lib has no tracker list and keeps ports and slashes as given.
+    """
+    url = url.strip()
+    query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
+    tracking = [key for key, _ in query if _is_tracking(key)]
+    cleaned = url_query_cleaner(url, tracking, remove=True, unique=False, keep_fragments=False)
+    parts = urlsplit(canonicalize_url(cleaned))  # raises ValueError for a bad port
     path = (parts.path.rstrip("/") or "/") if parts.netloc else parts.path
-    query = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not (key.lower().startswith("utm_") or key.lower() in TRACKING_PARAMS)
-    )
-    return urlunsplit((scheme, _canonical_netloc(parts, scheme), path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, _without_default_port(parts), path, parts.query, ""))
 
 
-def _canonical_netloc(parts: SplitResult, scheme: str) -> str:
-    """Lower-cased host, without the scheme's default port; raises ValueError for a bad port."""
-    if parts.hostname is None:
-        return parts.netloc.lower()
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    if parts.port is not None and DEFAULT_PORTS.get(scheme) != parts.port:
-        host = f"{host}:{parts.port}"
-    userinfo, at, _ = parts.netloc.rpartition("@")
-    return f"{userinfo}{at}{host}"
+def _is_tracking(key: str) -> bool:
+    # courlan's tracker pattern was measured and refused: it also strips keys that name an
+    # article (?gallery=, ?reference=, ?source=), and two articles merged is one lost.
+    return key.lower().startswith("utm_") or key.lower() in TRACKING_PARAMS
+
+
+def _without_default_port(parts: SplitResult) -> str:
+    """The network location, without the scheme's default port."""
+    if parts.port is None or DEFAULT_PORTS.get(parts.scheme) != parts.port:
+        return parts.netloc
+    return parts.netloc.rsplit(":", 1)[0]
 
 
 # ------------------------------------------------------------------------------ hop checks

@@ -336,6 +336,10 @@ async def test_fetch_async_reports_a_slow_server(server: WebServer) -> None:
         ),
         ("http://[2001:DB8::1]:80/x", "http://[2001:db8::1]/x"),
         ("https://example.com/search?b=2&a=2&a=1", "https://example.com/search?a=1&a=2&b=2"),
+        ("https://example.com/news/café?fbclid=", "https://example.com/news/caf%C3%A9"),
+        ("https://example.com/news/caf%c3%a9/%7Eteam", "https://example.com/news/caf%C3%A9/~team"),
+        ("https://Bücher.example/talks", "https://xn--bcher-kva.example/talks"),
+        ("https://user@Example.com:443/x/", "https://user@example.com/x"),
     ],
 )
 def test_canonical_url(url: str, canonical: str) -> None:
@@ -346,3 +350,16 @@ def test_canonical_url_makes_tracked_and_plain_links_equal() -> None:
     shared = "https://www.example.com/news/talks-resume/?utm_medium=social&fbclid=abc#top"
 
     assert canonical_url(shared) == canonical_url("https://www.example.com/news/talks-resume")
+
+
+@pytest.mark.parametrize("key", ["gallery", "reference", "source", "page", "id", "p"])
+def test_canonical_url_keeps_query_keys_that_name_an_article(key: str) -> None:
+    first, second = (f"https://example.com/story?{key}={n}" for n in (1, 2))
+
+    assert canonical_url(first) != canonical_url(second)
+
+
+@pytest.mark.parametrize("url", ["http://example.com:99999/x", "http://example.com:abc/x"])
+def test_canonical_url_refuses_a_bad_port(url: str) -> None:
+    with pytest.raises(ValueError):
+        canonical_url(url)
