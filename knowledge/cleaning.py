@@ -8,33 +8,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ],
-        start=1,
-    )
-    for name in names
+# Where a date stands in a line stays a pattern: no library finds a dateline, and dateparser's
+# search_dates also reads "3 days ago" as a date. What the date is, dateparser says.
+_MONTH_WORD = r"[^\W\d_]{3,9}\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+DATE_SPANS = re.compile(
+    rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}"  # 2025-06-02
+    rf"|{_MONTH_WORD}\s+{_DAY},?\s+\d{{4}}"  # May 15, 2025; Sept. 3rd, 2024
+    rf"|{_DAY}\s+{_MONTH_WORD},?\s+\d{{4}})\b"  # 15 May 2025
+)
+# Absolute dates only, with day, month and year: a weekday or "yesterday" in an article is
+# relative to a day the reader cannot see, so it must never become a publication date.
+DATE_PARSER_SETTINGS = {
+    "PARSERS": ["absolute-time"],
+    "STRICT_PARSING": True,
+    "REQUIRE_PARTS": ["day", "month", "year"],
+    "PREFER_DATES_FROM": "past",
+    "RETURN_AS_TIMEZONE_AWARE": False,
 }
-_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-DATE_PATTERNS = [
-    re.compile(_MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})", re.I),
-    re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>\d{4})", re.I),
-    re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"),
-]
 DASHES = "–—-|"
 INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # Short lines that page furniture leaves behind in copied articles.
@@ -142,17 +133,27 @@ def remove_noise(paragraphs: Sequence[str], *, title: str | None) -> list[str]:
 
 
 def find_date(text: str) -> datetime | None:
-    """The first calendar date written in the text."""
-    for pattern in DATE_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            month = match.group("month")
-            month_number = int(month) if month.isdigit() else MONTHS[month.lower()]
-            try:
-                return datetime(int(match.group("year")), month_number, int(match.group("day")))
-            except ValueError:
-                continue
+    """The first calendar date written in the text (day, month and year; never a weekday)."""
+    found = _date_and_end(text)
+    return found[0] if found else None
+
+
+def _date_and_end(text: str) -> tuple[datetime, int] | None:
+    """The first date written in the text and where it ends."""
+    for span in DATE_SPANS.finditer(text):
+        date = _parsed_date(span.group())
+        if date is not None:
+            return date, span.end()
     return None
+
+
+def _parsed_date(written: str) -> datetime | None:
+    # Imported here: dateparser takes a second to load, which commands that never read an
+    # article should not pay.
+    import dateparser
+
+    date = dateparser.parse(written, languages=["en"], settings=DATE_PARSER_SETTINGS)
+    return date.replace(hour=0, minute=0, second=0, microsecond=0) if date else None
 
 
 def latest_plausible_date(now: datetime | None = None) -> datetime:
@@ -185,23 +186,22 @@ def _take_dateline(paragraphs: list[str]) -> tuple[datetime | None, str | None, 
     for index, paragraph in enumerate(paragraphs[:HEADER_LINES]):
         if len(paragraph.split()) > 12:
             continue
-        date = unless_future(find_date(paragraph))
-        if date is None:
+        found = _date_and_end(paragraph)
+        date = unless_future(found[0]) if found else None
+        if found is None or date is None:
             continue
-        return date, _dateline_source(paragraph), paragraphs[:index] + paragraphs[index + 1 :]
+        source = _dateline_source(paragraph[found[1] :])
+        return date, source, paragraphs[:index] + paragraphs[index + 1 :]
     return None, None, paragraphs
 
 
-def _dateline_source(dateline: str) -> str | None:
+def _dateline_source(after_date: str) -> str | None:
     """The agency named after a dash at the end of a dateline, if any."""
-    for pattern in DATE_PATTERNS:
-        match = pattern.search(dateline)
-        if match:
-            rest = dateline[match.end() :].strip()
-            if rest and rest[0] in DASHES:
-                name = rest.lstrip(DASHES + " ").strip()
-                if name and len(name.split()) <= 5:
-                    return name
+    rest = after_date.strip()
+    if rest and rest[0] in DASHES:
+        name = rest.lstrip(DASHES + " ").strip()
+        if name and len(name.split()) <= 5:
+            return name
     return None
 
 

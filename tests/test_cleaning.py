@@ -66,6 +66,22 @@ def test_dates_in_common_formats() -> None:
     assert find_date("Posted 2025-06-02 by staff") == datetime(2025, 6, 2)
     assert find_date("Sept. 3rd, 2024") == datetime(2024, 9, 3)
     assert find_date("February 30, 2024") is None
+    assert find_date("Kyiv, Jan. 5, 2025 (Reuters)") == datetime(2025, 1, 5)
+    assert find_date("Talks 15, 2025 and more") is None  # not a month
+
+
+def test_relative_or_incomplete_dates_are_never_a_date() -> None:
+    for text in ("3 days ago", "on Wednesday", "yesterday", "KYIV, May 16 (Reuters) -", "2025"):
+        assert find_date(text) is None, text
+
+
+def test_a_day_month_year_dateline_gives_the_date_and_agency() -> None:
+    article = parse_article(
+        "Talks resume\n\nKyiv, 16 May 2025 — AFP\n\nNegotiators met on Wednesday, officials said.\n"
+    )
+
+    assert (article.published_at, article.source) == (datetime(2025, 5, 16), "AFP")
+    assert article.paragraphs == ["Negotiators met on Wednesday, officials said."]
 
 
 def test_markdown_heading_is_the_title_and_markup_is_stripped() -> None:
