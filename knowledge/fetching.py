@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import httpx
-from w3lib.url import canonicalize_url, url_query_cleaner
 
 from knowledge.addresses import AddressRefused, async_guarded_transport, guarded_transport
 
@@ -72,6 +71,10 @@ def canonical_url(url: str) -> str:
     dropped) and removes the tracking parameters; which keys track, the default port and the
     trailing slash stay ours: w3lib has no tracker list and keeps ports and slashes as given.
     """
+    # Imported here: w3lib brings urllib.request and http.client, which commands that never
+    # compare URLs should not load.
+    from w3lib.url import canonicalize_url, url_query_cleaner
+
     url = url.strip()
     query = parse_qsl(urlsplit(url).query, keep_blank_values=True)
     tracking = [key for key, _ in query if _is_tracking(key)]
