@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pysbd
@@ -42,9 +43,18 @@ def split_sentences(paragraph: str) -> list[str]:
 
 
 def _segment(text: str) -> list[str]:
-    if not text.strip():
-        return []
-    return [sentence.strip() for sentence in _segmenter().segment(text) if sentence.strip()]
+    """pysbd's sentences, taken from the text itself: pysbd now and then drops characters
+    ("St.?!" comes back as "St."), so only where its sentences start is used."""
+    starts: list[int] = []
+    position = 0
+    for piece in _segmenter().segment(text):
+        piece = piece.strip()
+        found = text.find(piece, position) if piece else -1
+        if found >= 0:
+            starts.append(found)
+            position = found + len(piece)
+    bounds = [0, *starts[1:], len(text)]
+    return [text[a:b].strip() for a, b in itertools.pairwise(bounds) if text[a:b].strip()]
 
 
 def _cut(text: str, limit: int) -> tuple[str, str]:

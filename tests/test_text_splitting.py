@@ -119,3 +119,11 @@ def test_a_huge_paragraph_becomes_passages_within_the_budget() -> None:
 
     assert all(len(passage.split()) <= 200 for passage in passages)
     assert " ".join(passages).split() == paragraph.split()  # no overlap without sentence ends
+
+
+def test_no_character_is_lost_where_pysbd_drops_some() -> None:
+    # pysbd returns "St." for "St.?!": sentences are cut from the text itself, not taken
+    # from pysbd's copy of it.
+    text = "They met at St.?! The talks went on."
+
+    assert "".join("".join(split_sentences(text)).split()) == "".join(text.split())
