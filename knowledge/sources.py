@@ -15,10 +15,10 @@ from knowledge.feeds import Feed, FeedItem, NotAFeedError, looks_like_feed, pars
 from knowledge.fetching import FetchedResponse, Fetcher, FetchError, canonical_url
 from knowledge.ingest import ArticlePlan, DigestRule, Ingestor, IngestReport
 from storage import archive, sources
+from storage.limits import MAX_URL_CHARS
 from storage.models import Source, utcnow
 
 log = logging.getLogger(__name__)
-MAX_URL_LENGTH = 2000
 PAGE_FETCHES_AT_ONCE = 4
 MAX_BACKOFF = timedelta(days=1)
 
@@ -61,7 +61,9 @@ def source_url(text: str) -> str:
     text = text.strip()
     if not text:
         raise SourceError("Give a URL, for example https://example.org/news/rss.")
-    if len(text) > MAX_URL_LENGTH or any(char.isspace() for char in text):
+    if len(text) > MAX_URL_CHARS:
+        raise SourceError(f"That URL is longer than {MAX_URL_CHARS:,} characters.")
+    if any(char.isspace() for char in text):
         raise SourceError("That does not look like a single URL.")
     parts = urlsplit(text)
     if parts.scheme.lower() not in {"http", "https"}:
