@@ -1,37 +1,44 @@
-"""Passage vectors: float32 BLOBs in the database, searched in memory.
+"""Passage vectors: float32 BLOBs in the database, searched in memory by FAISS.
 
-In memory each vector is int8 with one scale (388 bytes at 384 dimensions instead of
-1,536), so a million passages take under 400 MB. A search scans them all with an int8
-matrix product (torch's, which beats numpy's tenfold here), then rescores a shortlist
-against the float query; recall@10 against exact float32 search stays above 0.99.
+The BLOBs are the truth; the in-memory index is rebuilt from them. While the archive is
+small (below `IVF_THRESHOLD` vectors) the index is flat and exact. Past it, an inverted
+file with 8-bit codes: about √n lists, trained on a sample, searched in `PROBES` lists —
+a quarter of float32's memory and a fraction of a millisecond per query at 1M vectors, with
+recall@10 against exact search above 0.95 (see bench/engines.py and bench/retrieval.py).
+Training and filling it at 1M takes about a minute on two cores, so a large index is also
+saved beside the SQLite file and reconciled with the database at the next start.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import math
 import threading
-import time
-from collections.abc import Callable, Iterable
-from functools import lru_cache
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from storage.models import PassageVector
+from storage.vector_engine import EngineIndex, Ids, Matrix
 
-try:  # torch's int8 matrix product; numpy's fallback is correct, only slower
-    import torch
+logger = logging.getLogger(__name__)
 
-    _int_mm = getattr(torch, "_int_mm", None)
-except ImportError:  # pragma: no cover - torch is a dependency
-    _int_mm = None
-
-Matrix = npt.NDArray[np.float32]
-SHORTLIST_MIN = 100  # candidates rescored against the float query, at least
-SHORTLIST_PER_RESULT = 10  # and this many per result asked for
-INT_MM_COLUMNS = 16  # torch's int8 kernel is fastest with 16 query columns (measured)
+IVF_THRESHOLD = 50_000  # a flat scan of 50k float32 vectors takes about 2 ms (measured)
+# lists = 4√n: at 1M, 4,000 lists of ~250 vectors. With √n lists (fewer lists than the
+# synthetic archive's 2,000 topics) recall@10 fell to 0.8–0.9 at 16 probes (measured).
+LISTS_PER_ROOT = 4.0
+TRAINING_PER_LIST = 40  # FAISS warns below 39 training points per list
+PROBES = 8  # lists searched per query: recall@10 ≥ 0.95 at 100k and 1M (bench/engines.py)
+ADD_CHUNK = 20_000
+READ_BATCH = 10_000
+FETCH_CHUNK = 900  # ids per IN (…) query, under SQLite's old 999-variable limit
+SPOT_CHECKS = 32  # saved vectors compared with the stored ones before a saved index is used
+SPOT_CHECK_COSINE = 0.98  # 8-bit codes decode to within ~0.01 of the vector (measured)
 
 
 def vector_to_blob(vector: npt.NDArray[np.floating]) -> bytes:
@@ -47,175 +54,274 @@ def blob_to_vector(blob: bytes, dimension: int) -> Matrix:
     return vector.astype(np.float32)
 
 
-def _quantise(vectors: Matrix) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
-    """int8 codes with one scale per vector, so every vector uses the whole int8 range."""
-    peaks = np.abs(vectors).max(axis=1, keepdims=True)
-    peaks[peaks == 0] = 1.0
-    codes = np.rint(vectors / peaks * 127).astype(np.int8)
-    return codes, (peaks[:, 0] / 127).astype(np.float32)
+def lists_for(count: int) -> int:
+    """How many inverted lists suit an index of `count` vectors."""
+    return max(16, round(LISTS_PER_ROOT * math.sqrt(count)))
+
+
+def training_size(lists: int) -> int:
+    """How many vectors to train `lists` centroids on."""
+    return TRAINING_PER_LIST * lists
+
+
+def train_inverted(dimension: int, lists: int, sample: Matrix, *, probes: int) -> EngineIndex:
+    """An empty inverted-file index whose lists are k-means clusters of the sample."""
+    engine = EngineIndex.inverted_file(dimension, lists)
+    engine.train(sample)
+    engine.set_probes(probes)
+    return engine
 
 
 class VectorIndex:
-    """Cosine search over unit vectors held as int8: a full int8 scan, then rescoring."""
+    """Cosine (inner-product) search over passage vectors; safe to share between threads."""
 
-    def __init__(self, dimension: int, *, capacity: int = 0) -> None:
+    def __init__(
+        self,
+        dimension: int,
+        *,
+        ivf_threshold: int = IVF_THRESHOLD,
+        probes: int = PROBES,
+        engine: EngineIndex | None = None,
+    ) -> None:
         self.dimension = dimension
+        self.ivf_threshold = ivf_threshold
+        self.probes = probes
+        # One lock for reads and writes: FAISS may not search while an add moves codes.
         self._lock = threading.Lock()
-        self._size = 0
-        # Sized up front when the count is known: growing by doubling would briefly hold
-        # the old and the new arrays together, half again the memory at the peak.
-        self._ids = np.empty(capacity, dtype=np.int64)
-        self._codes = np.empty((capacity, dimension), dtype=np.int8)
-        self._scales = np.empty(capacity, dtype=np.float32)
+        self._engine = engine if engine is not None else EngineIndex.flat(dimension)
+        self._engine.set_probes(probes)
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._engine)
+
+    @property
+    def inverted(self) -> bool:
+        """Whether the index has grown into an inverted file (approximate search)."""
+        return self._engine.inverted
+
+    @property
+    def lists(self) -> int:
+        return self._engine.lists
 
     def add(self, ids: Iterable[int], vectors: Matrix) -> None:
-        """Add vectors (one row per id); the arrays grow geometrically to keep adds cheap."""
+        """Add vectors, one row per passage id; past the threshold the index turns inverted."""
         new_ids = np.fromiter(ids, dtype=np.int64)
         vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         if new_ids.shape[0] != vectors.shape[0]:
             raise ValueError("each vector needs exactly one id")
-        codes, scales = _quantise(vectors)
+        if not len(new_ids):
+            return
         with self._lock:
-            end = self._size + len(new_ids)
-            self._reserve(end)
-            self._ids[self._size : end] = new_ids
-            self._codes[self._size : end] = codes
-            self._scales[self._size : end] = scales
-            previous_last = self._ids[self._size - 1] if self._size else None
-            self._size = end
-            # Ids arrive in increasing order; keep them sorted so lookups can bisect.
-            if not _ascending(self._ids[: self._size], previous_last, len(new_ids)):
-                self._sort()
+            if not self._engine.inverted and len(self._engine) + len(new_ids) >= self.ivf_threshold:
+                self._engine = self._inverted_from_flat(new_ids, vectors)
+            else:
+                self._engine.add(new_ids, vectors)
+
+    def _inverted_from_flat(self, new_ids: Ids, new_vectors: Matrix) -> EngineIndex:
+        """Train an inverted index on everything held plus the new vectors, and fill it.
+        Happens once, as the archive crosses the threshold (about a second at 50k)."""
+        held_ids, held = self._engine.all_vectors()
+        ids = np.concatenate([held_ids, new_ids])
+        vectors = np.concatenate([held, new_vectors])
+        del held
+        lists = lists_for(len(ids))
+        rng = np.random.default_rng(len(ids))
+        rows = rng.choice(len(ids), size=min(len(ids), training_size(lists)), replace=False)
+        engine = train_inverted(self.dimension, lists, vectors[np.sort(rows)], probes=self.probes)
+        for start in range(0, len(ids), ADD_CHUNK):
+            end = start + ADD_CHUNK
+            engine.add(ids[start:end], vectors[start:end])
+        return engine
 
     def remove(self, ids: Iterable[int]) -> None:
-        """Forget the vectors of these passages."""
-        doomed = np.fromiter(ids, dtype=np.int64)
-        with self._lock:
-            keep = ~np.isin(self._ids[: self._size], doomed)
-            kept = int(keep.sum())
-            for array in (self._ids, self._codes, self._scales):
-                array[:kept] = array[: self._size][keep]
-            self._size = kept
+        """Forget the vectors of these passages (ids it does not hold are ignored)."""
+        doomed = np.unique(np.fromiter(ids, dtype=np.int64))
+        if len(doomed):
+            with self._lock:
+                self._engine.remove(doomed)
 
     def search(self, query: npt.NDArray[np.floating], limit: int) -> list[tuple[int, float]]:
         """The ids of the most similar vectors with their cosine similarity, best first."""
-        query = np.asarray(query, dtype=np.float32)
+        if limit <= 0:
+            return []
+        vector = np.asarray(query, dtype=np.float32).reshape(self.dimension)
         with self._lock:
-            size = self._size
-            if size == 0 or limit <= 0:
+            if not len(self._engine):
                 return []
-            shortlist = min(size, max(SHORTLIST_MIN, SHORTLIST_PER_RESULT * limit))
-            if shortlist < size:
-                rough = self._scan(query)
-                rows = np.argpartition(-rough, shortlist - 1)[:shortlist]
-            else:
-                rows = np.arange(size)
-            scores = self._rescore(rows, query)
-            ids = self._ids[rows]
-        count = min(limit, len(rows))
-        top = np.argpartition(-scores, count - 1)[:count]
-        top = top[np.argsort(-scores[top])]
-        return [(int(ids[i]), float(scores[i])) for i in top]
-
-    def _scan(self, query: Matrix) -> Matrix:
-        """Approximate similarity of the query to every vector, from int8 codes alone."""
-        codes = self._codes[: self._size]
-        peak = float(np.abs(query).max()) or 1.0
-        query_codes = np.rint(query / peak * 127).astype(np.int8)
-        usable = self._size > INT_MM_COLUMNS and self.dimension % 8 == 0
-        if usable and _int_mm is not None and _int_mm_is_faster(self.dimension):
-            columns = np.zeros((self.dimension, INT_MM_COLUMNS), dtype=np.int8)
-            columns[:, 0] = query_codes
-            raw = _int_mm(torch.from_numpy(codes), torch.from_numpy(columns))[:, 0].numpy()
-        else:
-            raw = codes.astype(np.float32) @ query_codes.astype(np.float32)
-        rough: Matrix = raw.astype(np.float32) * self._scales[: self._size]
-        return rough
+            ids, scores = self._engine.search(vector, limit)
+        return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True)]
 
     def similarities(self, query: npt.NDArray[np.floating], ids: Iterable[int]) -> dict[int, float]:
-        """Cosine similarity of the query to each of these passages that has a vector."""
-        wanted = np.fromiter(ids, dtype=np.int64)
+        """Cosine similarity of the query to each of these passages that has a vector
+        (exact while flat; from the 8-bit codes once inverted, within about 0.01)."""
+        vector = np.asarray(query, dtype=np.float32).reshape(self.dimension)
+        found: dict[int, float] = {}
         with self._lock:
-            stored = self._ids[: self._size]
-            rows = np.clip(np.searchsorted(stored, wanted), 0, max(self._size - 1, 0))
-            rows = rows[(self._size > 0) & (stored[rows] == wanted)] if self._size else rows[:0]
-            scores = self._rescore(rows, np.asarray(query, dtype=np.float32))
-            found = stored[rows]
-        return {int(i): float(s) for i, s in zip(found, scores, strict=True)}
+            for passage_id in dict.fromkeys(ids):
+                stored = self._engine.vector(passage_id)
+                if stored is not None:
+                    found[int(passage_id)] = float(stored @ vector)
+        return found
 
-    def _rescore(self, rows: npt.NDArray[np.intp], query: Matrix) -> Matrix:
-        scores: Matrix = (self._codes[rows].astype(np.float32) @ query) * self._scales[rows]
-        return scores
+    def ids(self) -> Ids:
+        """Every passage id held, ascending."""
+        with self._lock:
+            return np.sort(self._engine.ids())
 
-    def _reserve(self, needed: int) -> None:
-        capacity = self._ids.shape[0]
-        if needed <= capacity:
-            return
-        capacity = max(needed, 2 * capacity, 1024)
-        self._ids = _grown(self._ids, capacity, self._size)
-        self._codes = _grown(self._codes, capacity, self._size)
-        self._scales = _grown(self._scales, capacity, self._size)
+    def stored_vector(self, passage_id: int) -> Matrix | None:
+        """The vector held for a passage (decoded when inverted), or None."""
+        with self._lock:
+            return self._engine.vector(passage_id)
 
-    def _sort(self) -> None:
-        order = np.argsort(self._ids[: self._size], kind="stable")
-        for array in (self._ids, self._codes, self._scales):
-            array[: self._size] = array[: self._size][order]
+    def save(self, path: Path) -> None:
+        """Write the index to `path` atomically (a reader never sees half a file)."""
+        partial = path.with_name(f"{path.name}.{threading.get_ident()}.partial")
+        with self._lock:
+            self._engine.write(partial)
+        partial.replace(path)
 
-
-@lru_cache(maxsize=4)
-def _int_mm_is_faster(dimension: int) -> bool:
-    """Whether torch's int8 product beats numpy's float32 one on this processor, measured
-    once: it is ten times faster on some CPUs and ten times slower on others (no int8 dot
-    product instructions), and which one a machine has is not otherwise visible."""
-    if _int_mm is None:
-        return False
-    rows = np.random.default_rng(0).integers(-127, 128, (8192, dimension), dtype=np.int8)
-    columns = np.zeros((dimension, INT_MM_COLUMNS), dtype=np.int8)
-    query = rows[0].astype(np.float32)
-
-    def best_of(run: Callable[[], object]) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - started)
-        return min(times)
-
-    torch_time = best_of(lambda: _int_mm(torch.from_numpy(rows), torch.from_numpy(columns)))
-    numpy_time = best_of(lambda: rows.astype(np.float32) @ query)
-    return torch_time < numpy_time
+    @classmethod
+    def read(cls, path: Path, *, probes: int = PROBES, ivf_threshold: int = IVF_THRESHOLD) -> (
+        VectorIndex
+    ):
+        """An index saved by `save`."""
+        engine = EngineIndex.read(path)
+        return cls(engine.dimension, ivf_threshold=ivf_threshold, probes=probes, engine=engine)
 
 
-def _grown(array: npt.NDArray[Any], capacity: int, used: int) -> npt.NDArray[Any]:
-    grown = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
-    grown[:used] = array[:used]
-    return grown
+
+def saved_index_path(session: Session, model: str) -> Path | None:
+    """Where a large index of this model is saved: beside the SQLite file (None otherwise)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = Path(str(url.database))
+    digest = hashlib.sha256(model.encode()).hexdigest()[:12]
+    return database.with_name(f"{database.name}.vectors-{digest}.faiss")
 
 
-def _ascending(ids: npt.NDArray[np.int64], previous_last: np.int64 | None, added: int) -> bool:
-    tail = ids[len(ids) - added :]
-    if added > 1 and bool((np.diff(tail) <= 0).any()):
-        return False
-    return previous_last is None or bool(tail[0] > previous_last)
+def load_vector_index(
+    session: Session,
+    *,
+    model: str,
+    dimension: int,
+    ivf_threshold: int = IVF_THRESHOLD,
+    probes: int = PROBES,
+    save_beside_database: bool = True,
+) -> VectorIndex:
+    """Every stored vector of the model in a new index: flat and read whole while small;
+    once large, the saved index brought up to date with the database, else built anew."""
+    ids = _stored_ids(session, model)
+    if len(ids) < ivf_threshold:
+        index = VectorIndex(dimension, ivf_threshold=ivf_threshold, probes=probes)
+        for batch_ids, vectors in _stream(session, model, dimension):
+            index.add(batch_ids, vectors)
+        return index
+    path = saved_index_path(session, model) if save_beside_database else None
+    saved = _saved(path, session, model, ids, probes=probes, ivf_threshold=ivf_threshold)
+    if saved is not None and path is not None:
+        changed = _reconcile(saved, session, model, ids)
+        if changed > len(ids) // 100:  # keep the next start's catching up short
+            saved.save(path)
+        return saved
+    built = _build_inverted(session, model, dimension, ids, probes, ivf_threshold)
+    if path is not None:
+        built.save(path)
+    return built
 
 
-def load_vector_index(session: Session, *, model: str, dimension: int) -> VectorIndex:
-    """Load every stored vector of the model into a new in-memory index."""
-    count = session.scalar(
-        select(func.count()).select_from(PassageVector).where(PassageVector.model == model)
+def _saved(
+    path: Path | None, session: Session, model: str, ids: Ids, *, probes: int, ivf_threshold: int
+) -> VectorIndex | None:
+    """The saved index when it fits this archive: same dimension, lists right for its size
+    (within 2×), and a sample of its vectors equal to the stored ones."""
+    if path is None or not path.exists():
+        return None
+    try:
+        index = VectorIndex.read(path, probes=probes, ivf_threshold=ivf_threshold)
+    except RuntimeError:  # unreadable (truncated, another FAISS format): rebuild
+        logger.warning("Ignoring the unreadable saved vector index %s", path)
+        return None
+    wanted = lists_for(len(ids))
+    if not index.inverted or not wanted / 2 <= index.lists <= wanted * 2:
+        return None
+    sample = np.random.default_rng().choice(ids, size=min(len(ids), SPOT_CHECKS), replace=False)
+    stored = _fetch(session, model, index.dimension, sample)
+    for passage_id, vector in zip(*stored, strict=True):
+        held = index.stored_vector(int(passage_id))
+        if held is not None and float(held @ vector) < SPOT_CHECK_COSINE:
+            logger.warning("The saved vector index %s differs from the database", path)
+            return None
+    return index
+
+
+def _reconcile(index: VectorIndex, session: Session, model: str, ids: Ids) -> int:
+    """Add the stored vectors the index lacks and drop what the database no longer has."""
+    held = index.ids()
+    missing = np.setdiff1d(ids, held, assume_unique=True)
+    gone = np.setdiff1d(held, ids, assume_unique=True)
+    for start in range(0, len(missing), ADD_CHUNK):
+        index.add(*_fetch(session, model, index.dimension, missing[start : start + ADD_CHUNK]))
+    index.remove(gone)
+    return len(missing) + len(gone)
+
+
+def _build_inverted(
+    session: Session, model: str, dimension: int, ids: Ids, probes: int, ivf_threshold: int
+) -> VectorIndex:
+    """Train on a random sample of the stored vectors, then add them all a batch at a
+    time, so the float32 vectors are never all in memory at once."""
+    lists = lists_for(len(ids))
+    rng = np.random.default_rng(len(ids))
+    sample_ids = np.sort(rng.choice(ids, size=min(len(ids), training_size(lists)), replace=False))
+    _, sample = _fetch(session, model, dimension, sample_ids)
+    engine = train_inverted(dimension, lists, sample, probes=probes)
+    del sample
+    index = VectorIndex(dimension, ivf_threshold=ivf_threshold, probes=probes, engine=engine)
+    for batch_ids, vectors in _stream(session, model, dimension):
+        index.add(batch_ids, vectors)
+    return index
+
+
+def _stored_ids(session: Session, model: str) -> Ids:
+    """The passage ids that have a vector of the model, ascending (read from the index on
+    the model column alone, never the BLOBs)."""
+    found = session.scalars(
+        select(PassageVector.passage_id)
+        .where(PassageVector.model == model)
+        .order_by(PassageVector.passage_id)
     )
-    index = VectorIndex(dimension, capacity=int(count or 0))
+    return np.fromiter(found, dtype=np.int64)
+
+
+def _stream(session: Session, model: str, dimension: int) -> Iterator[tuple[Ids, Matrix]]:
     rows = session.execute(
         select(PassageVector.passage_id, PassageVector.vector)
         .where(PassageVector.model == model)
         .order_by(PassageVector.passage_id)
-        .execution_options(yield_per=10_000)
+        .execution_options(yield_per=READ_BATCH)
     )
     for batch in rows.partitions():
-        ids = [row.passage_id for row in batch]
-        matrix = np.frombuffer(b"".join(row.vector for row in batch), dtype="<f4")
-        index.add(ids, matrix.reshape(len(ids), dimension).astype(np.float32))
-    return index
+        yield _matrix(batch, dimension)
+
+
+def _fetch(session: Session, model: str, dimension: int, ids: Ids) -> tuple[Ids, Matrix]:
+    """The stored vectors of these passages (those that have one of the model)."""
+    parts = []
+    for start in range(0, len(ids), FETCH_CHUNK):
+        chunk = [int(i) for i in ids[start : start + FETCH_CHUNK]]
+        parts.append(
+            session.execute(
+                select(PassageVector.passage_id, PassageVector.vector).where(
+                    PassageVector.model == model, PassageVector.passage_id.in_(chunk)
+                )
+            ).all()
+        )
+    return _matrix([row for part in parts for row in part], dimension)
+
+
+def _matrix(rows: Sequence[Row[int, bytes]], dimension: int) -> tuple[Ids, Matrix]:
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+    blob = b"".join(row[1] for row in rows)
+    vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dimension)
+    return ids, vectors.astype(np.float32)
