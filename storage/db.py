@@ -23,14 +23,24 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def is_postgresql(engine: Engine) -> bool:
+    """Whether the engine talks to PostgreSQL (for several processes or machines)."""
+    return engine.dialect.name == "postgresql"
+
+
 def create_database_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite files get their folder, WAL mode and foreign keys."""
+    """An engine for the URL; SQLite files get their folder, WAL mode and foreign keys.
+
+    The URL is parsed, never split by hand, so a password holding ``%``, ``@`` or ``/``
+    (percent-encoded in the URL) reaches the server intact.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        # Pre-ping: a worker outlives server restarts and idle-connection reaping.
+        return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
 
@@ -53,7 +63,8 @@ def alembic_config(engine: Engine) -> Config:
     """An Alembic configuration that runs Parley's revisions on this engine."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # The engine itself, not its URL: Alembic's options are ConfigParser values, where a
+    # percent-encoded password ("%40") reads as interpolation syntax and fails.
     config.attributes["engine"] = engine
     return config
 

@@ -12,7 +12,8 @@ from typing import Protocol
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from storage.db import is_sqlite
+from storage.db import is_postgresql, is_sqlite
+from storage.fulltext_postgres import PostgresFullTextIndex
 
 
 class FullTextIndex(Protocol):
@@ -83,6 +84,8 @@ def fulltext_index_for(engine: Engine) -> FullTextIndex:
     """The full-text index that fits the engine's database."""
     if is_sqlite(engine):
         return SqliteFullTextIndex()
+    if is_postgresql(engine):
+        return PostgresFullTextIndex()
     raise NotImplementedError(
-        f"Full-text search is not available for {engine.dialect.name} yet; use SQLite."
+        f"Full-text search is not available for {engine.dialect.name}; use SQLite or PostgreSQL."
     )

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -13,8 +25,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment: naive UTC in Python on every engine, ``timestamp with time zone`` on
+    PostgreSQL.
+
+    PostgreSQL then holds instants, right whatever the server's or session's time zone,
+    while the application keeps the one convention SQLite (no time zones) allows:
+    naive means UTC. Handing it aware datetimes back on one engine only would make
+    every comparison with ``utcnow()`` raise there.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return moment if dialect.name == "postgresql" else moment.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            return value  # type: ignore[no-any-return]
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+
 class Base(DeclarativeBase):
     """Declarative base for every Parley table."""
+
+    type_annotation_map = {datetime: UtcDateTime}  # noqa: RUF012 (SQLAlchemy reads it once)
 
 
 class Source(Base):

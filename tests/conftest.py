@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from knowledge.embedding import Embedder, load_embedder
 from playground.bot_api import BotApiServer
 from tests.support.bot_harness import ADMIN, TOKEN, RunningBot, start_running_bot
 from tests.support.fake_embedder import FakeEmbedder
+from tests.support.postgres import PostgresServer, PostgresUnavailable
 from tests.support.web_server import WebServer
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -20,9 +22,48 @@ SEEDS = PROJECT / "seeds"
 SEED_ARTICLE = SEEDS / "000_90b08b1cdd409f8e.txt"
 
 
+# Modules marked `both_databases` run each test using `database_url` (or `settings`, which
+# rests on it) on SQLite and on PostgreSQL; the rest on SQLite only.
+BOTH_DATABASES = "both_databases"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{BOTH_DATABASES}: run on SQLite and on PostgreSQL (a fresh database each)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        BOTH_DATABASES
+    ):
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the whole run; in CI, one that cannot start fails
+    the run instead of skipping the PostgreSQL variants."""
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {error}")
+        pytest.skip(f"PostgreSQL variant skipped, no server: {error}")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'parley.db'}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new database on the PostgreSQL server."""
+    if getattr(request, "param", "sqlite") != "postgresql":
+        yield f"sqlite:///{tmp_path / 'parley.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, inspect, text
@@ -18,8 +19,10 @@ from storage.db import (
     session_factory,
     upgrade_database,
 )
-from storage.fulltext import SqliteFullTextIndex
+from storage.fulltext import fulltext_index_for
 from tests.conftest import PROJECT
+
+pytestmark = pytest.mark.both_databases
 
 PASSAGE_TEXT = "The delegation was led by Medinsky."
 
@@ -47,7 +50,7 @@ def insert_article(connection: Connection, *, passage_id: int) -> None:
     connection.execute(
         text(
             "INSERT INTO sources (id, name, kind, active, created_at) "
-            "VALUES (1, 'Reuters', 'file', 1, '2025-05-15')"
+            "VALUES (1, 'Reuters', 'file', true, '2025-05-15')"
         )
     )
     connection.execute(
@@ -84,12 +87,17 @@ def test_upgrading_from_the_previous_revision_keeps_and_indexes_passages(databas
     upgrade_database(engine)
 
     with session_factory(engine)() as session:
-        hits = SqliteFullTextIndex().search(session, index_terms("leads delegation").split(), 5)
+        fulltext = fulltext_index_for(engine)
+        hits = fulltext.search(session, index_terms("leads delegation").split(), 5)
         assert [passage_id for passage_id, _ in hits] == [7]
+        assert fulltext.document_frequencies(session, ["deleg", "absent"]) == {
+            "deleg": 1,
+            "absent": 0,
+        }
 
 
-def test_sqlite_runs_in_wal_mode_with_foreign_keys(database_url: str) -> None:
-    engine = create_database_engine(database_url)
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'parley.db'}")
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
@@ -103,10 +111,12 @@ def test_deleting_an_article_removes_its_passages_vectors_and_terms(database_url
         connection.execute(
             text(
                 "INSERT INTO passage_vectors (passage_id, model, dimension, text_hash, vector) "
-                "VALUES (1, 'm', 1, 'h', x'00000000')"
-            )
+                "VALUES (1, 'm', 1, 'h', :vector)"
+            ),
+            {"vector": b"\x00\x00\x00\x00"},
         )
-        connection.execute(text("INSERT INTO passage_terms (rowid, terms) VALUES (1, 'x')"))
+    with session_factory(engine).begin() as session:
+        fulltext_index_for(engine).add(session, [(1, "x")])
 
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM articles WHERE id = 1"))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from knowledge.terms import index_terms
+from migrations.frozen_terms import index_terms
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
-        return  # other backends get their own full-text revision when they arrive
+        return  # PostgreSQL gets its own index in 0008
     op.execute(
         "CREATE VIRTUAL TABLE passage_terms "
         "USING fts5(terms, tokenize='unicode61 remove_diacritics 2')"
