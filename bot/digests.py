@@ -24,7 +24,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from bot import replies
 from bot.delivery import bulk_delivery
 from bot.plain_text import html_to_plain, split_plain
-from storage import deliveries, subscriptions
+from knowledge.stories import group_stories
+from storage import deliveries, news, subscriptions
 from storage.deliveries import Batch, Part
 
 log = logging.getLogger(__name__)
@@ -266,7 +267,9 @@ class DigestSender:
             delivery_ids, articles = deliveries.pending_for_chat(session, chat_id=chat_id)
             if not delivery_ids:
                 return None
-            parts = [Part(text) for text in replies.digest(articles)]
+            # Several outlets' articles about one event make one entry (knowledge.stories).
+            vectors = news.article_vectors(session, ids=[article.id for article in articles])
+            parts = [Part(text) for text in replies.digest(group_stories(articles, vectors))]
             return deliveries.start_batch(
                 session, chat_id=chat_id, delivery_ids=delivery_ids, parts=parts
             )

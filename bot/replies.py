@@ -10,7 +10,8 @@ from bot.rendering import Block, Line, bold, code, italic, link, plain, quote, s
 from knowledge.answering import NOT_COVERED, Answer, Citation
 from knowledge.ingest import ArticlePlan
 from knowledge.sources import SourceCheck
-from knowledge.summaries import lead_summary
+from knowledge.stories import Story
+from knowledge.summaries import key_sentence, lead_summary
 from storage.sources import ArticleSummary, SourceSummary
 from storage.subscriptions import Change
 
@@ -23,6 +24,8 @@ EXAMPLE_QUESTIONS = (
 USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/ask <question>", "answer a question (or just write it to me)"),
     ("/latest", "the most recent articles"),
+    ("/whatsnew [7d | 2025-06-01]", "new stories since you last looked, or since a span or date"),
+    ("/timeline <topic>", "what happened on a topic, oldest first, with dates and links"),
     ("/sources", "where the articles come from"),
     ("/subscribe", "get a digest in this chat when new articles arrive"),
     ("/unsubscribe", "stop the digests"),
@@ -52,13 +55,14 @@ def answer(reply: Answer) -> list[str]:
 def citation(source: Citation) -> Line:
     """ "— Title, Source, date" with the title linking to the article when it is on the web."""
     details = ", ".join(part for part in (source.source, source.date) if part)
-    line: list[Block] = [plain("— "), _titled_link(source.title, source.url)]
+    line: list[Block] = [plain("— "), titled_link(source.title, source.url)]
     if details:
         line.append(plain(f", {details}"))
     return line
 
 
-def _titled_link(title: str, url: str) -> Block:
+def titled_link(title: str, url: str) -> Block:
+    """The title linking to the article, or naming its file when it is not on the web."""
     if url.startswith(("http://", "https://")):
         return link(title, url)
     return italic(f"{title} ({PurePath(url).name})")
@@ -133,9 +137,7 @@ def article_list(articles: Sequence[ArticleSummary]) -> list[str]:
     lines: list[Line | Block] = [bold("Latest articles")]
     for article in articles:
         details = ", ".join(filter(None, (article.source, _date(article.published_at))))
-        lines.append(
-            [plain("• "), _titled_link(article.title, article.url), plain(f" — {details}")]
-        )
+        lines.append([plain("• "), titled_link(article.title, article.url), plain(f" — {details}")])
     return split_messages(lines)
 
 
@@ -201,20 +203,74 @@ def source_deactivated(check: SourceCheck) -> list[str]:
     )
 
 
-def digest(articles: Sequence[ArticleSummary]) -> list[str]:
-    """New articles: per article its title (linked), source, date and a short summary."""
-    count = len(articles)
-    lines: list[Line | Block] = [bold(f"New: {count} article{'s' if count != 1 else ''}")]
-    for article in articles:
-        details = ", ".join(filter(None, (article.source, _date(article.published_at))))
-        lines += [
-            plain(""),
-            [_titled_link(article.title, article.url)],
-            italic(details),
-            plain(lead_summary(article.text)),
-        ]
+def digest(items: Sequence[ArticleSummary | Story]) -> list[str]:
+    """New articles, one entry per story: an article alone as its title (linked), source,
+    date and short summary; several outlets' articles about one event as one summary
+    sentence with the newest date and the outlets as links ("Reuters, AP and 2 more")."""
+    stories = [item if isinstance(item, Story) else Story((item,)) for item in items]
+    lines: list[Line | Block] = [bold(_digest_heading(stories))]
+    for story in stories:
+        lines += [plain(""), *_story_entry(story)]
     lines += [plain(""), [plain("Ask me about them, or "), code("/unsubscribe"), plain(".")]]
     return split_messages(lines)
+
+
+def _digest_heading(stories: Sequence[Story]) -> str:
+    articles = sum(len(story.articles) for story in stories)
+    heading = f"New: {_count(articles, 'article')}"
+    if len(stories) != articles:
+        heading = (
+            f"New: {_count(len(stories), 'story', 'stories')} from {_count(articles, 'article')}"
+        )
+    return heading
+
+
+def _count(number: int, one: str, many: str | None = None) -> str:
+    return f"{number} {one if number == 1 else many or one + 's'}"
+
+
+def _story_entry(story: Story) -> list[Line | Block]:
+    lead = story.lead
+    if len(story.articles) == 1:
+        details = ", ".join(filter(None, (lead.source, _date(lead.published_at))))
+        return [
+            [titled_link(lead.title, lead.url)],
+            italic(details),
+            plain(lead_summary(lead.text)),
+        ]
+    return [
+        [titled_link(lead.title, lead.url)],
+        [italic(story.newest.date().isoformat()), plain(f" — {key_sentence(lead.text)}")],
+        source_links(story),
+    ]
+
+
+def source_links(story: Story, *, named: int = 2) -> Line:
+    """ "Reuters, AP and 2 more": the first outlets, each linking to its article ("1 more"
+    links to the one it stands for)."""
+    outlets = _distinct_outlets(story)
+    shown, rest = outlets[:named], outlets[named:]
+    line: list[Block] = []
+    for number, article in enumerate(shown):
+        if number:
+            line.append(plain(" and " if number == len(shown) - 1 and not rest else ", "))
+        line.append(titled_link(article.source, article.url))
+    if len(rest) == 1:
+        line += [plain(" and "), titled_link("1 more", rest[0].url)]
+    elif rest:
+        line.append(plain(f" and {len(rest)} more"))
+    return line
+
+
+def _distinct_outlets(story: Story) -> list[ArticleSummary]:
+    """One article per outlet, in the story's order (an outlet may report an event twice)."""
+    seen: set[str] = set()
+    outlets = []
+    for article in story.articles:
+        if article.source not in seen:
+            seen.add(article.source)
+            outlets.append(article)
+    return outlets
 
 
 def source_removed(source_id: int, name: str) -> list[str]:
@@ -227,7 +283,7 @@ def source_removed(source_id: int, name: str) -> list[str]:
 def page_ingested(plan: ArticlePlan, *, stored: bool) -> list[str]:
     """Confirm /ingest."""
     document = plan.document
-    title = _titled_link(document.title, document.url)
+    title = titled_link(document.title, document.url)
     if not stored:
         return _messages([plain("Already in the archive: "), title])
     count = len(plan.passages)
