@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A CPU build of this torch is on the machine; an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: install install-dev browser run test lint check bench eval train clean
+.PHONY: install install-dev browser postgres run test lint check bench eval train clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,7 +44,16 @@ browser:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
-test: install-dev browser
+# Debian's PostgreSQL for the suite's PostgreSQL variants: the tests start a throwaway server
+# of their own on a loopback port (tests/support/postgres.py) and remove it afterwards.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+		echo "Installing postgresql for the PostgreSQL test variants"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	fi
+
+test: install-dev browser postgres
 	$(BIN)/python -m pytest
 
 lint: install-dev

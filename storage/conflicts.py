@@ -18,8 +18,12 @@ def insert_ignoring_conflicts(
     as zero rows changed, which is how callers tell "added" from "already there".
     """
     dialect = session.get_bind().dialect.name
+    statement: sqlite.Insert | postgresql.Insert
     if dialect == "sqlite":
-        return sqlite.insert(model).on_conflict_do_nothing()
-    if dialect == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
-    raise NotImplementedError(f"no insert-or-ignore for {dialect}")
+        statement = sqlite.insert(model).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        statement = postgresql.insert(model).on_conflict_do_nothing()
+    else:
+        raise NotImplementedError(f"no insert-or-ignore for {dialect}")
+    # SQLAlchemy keeps an INSERT's row count only when asked; psycopg's would read -1.
+    return statement.execution_options(preserve_rowcount=True)

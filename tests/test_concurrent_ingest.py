@@ -27,6 +27,8 @@ from storage.models import Article, Passage, Source
 from tests.conftest import PROJECT, SEEDS
 from tests.support.fake_embedder import FakeEmbedder
 
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL
+
 PROCESS_TIMEOUT = 300  # a guard against a hang on a busy machine, never a measure of speed
 
 
@@ -138,14 +140,14 @@ def test_a_source_added_by_another_request_meanwhile_is_reported_as_already_ther
 
 
 def test_two_ingest_processes_on_one_folder_both_succeed_and_store_each_article_once(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
     folder = tmp_path / "news"
     paths = write_articles(folder, 40)
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'parley.db'}",
+        "DATABASE_URL": database_url,
         "SEEDS_DIR": str(SEEDS),
     }
     # Migrate first, so both processes start ingesting together rather than one waiting on

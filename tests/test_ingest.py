@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from bot.services import Services
 from knowledge.fingerprints import FingerprintIndex
 from knowledge.ingest import Ingestor
-from storage.fulltext import SqliteFullTextIndex
+from storage.fulltext import FullTextIndex
 from storage.models import Article, Passage, PassageVector
 from tests.conftest import SEED_ARTICLE
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL
 
 
 def counts(services: Services) -> tuple[int, int, int, int]:
@@ -66,17 +68,21 @@ def test_a_batch_repeating_an_article_stores_it_once(services: Services, tmp_pat
     assert counts(services)[0] == 1
 
 
-class FailingFullText(SqliteFullTextIndex):
-    """Full-text index whose second write fails, as a full disk would."""
+class FailingFullText:
+    """The database's full-text index, but its second write fails, as a full disk would."""
 
-    def __init__(self) -> None:
+    def __init__(self, index: FullTextIndex) -> None:
+        self.index = index
         self.writes = 0
 
     def add(self, session: Session, entries: Iterable[tuple[int, str]]) -> None:
         self.writes += 1
         if self.writes == 2:
             raise OSError("disk full")
-        super().add(session, entries)
+        self.index.add(session, entries)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.index, name)
 
 
 def test_a_failure_never_leaves_half_an_article(services: Services, tmp_path: Path) -> None:
@@ -89,7 +95,7 @@ def test_a_failure_never_leaves_half_an_article(services: Services, tmp_path: Pa
     ingestor = Ingestor(
         sessions=services.sessions,
         embedder=services.embedder,
-        fulltext=FailingFullText(),
+        fulltext=FailingFullText(services.fulltext),
         vectors=services.vectors,
         fingerprints=FingerprintIndex(),
         max_bytes=100_000,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sqlalchemy import text
 
 from bot.services import Services
@@ -13,6 +14,8 @@ from knowledge.retrieval import Retriever
 from storage.sentence_vectors import decode, encode
 from tests.conftest import SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL
 
 QUESTIONS = ["Who led the Russian delegation?", "Where were the talks held?"]
 

@@ -7,12 +7,15 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services import Services
 from storage import deliveries, subscriptions
 from storage.models import Article, Delivery, Source
+
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL
 
 T = TypeVar("T")
 ROUNDS = 20
