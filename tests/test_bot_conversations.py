@@ -137,7 +137,7 @@ async def test_groups_answer_mentions_and_replies_and_ignore_chatter(
         text="@parley_bot Who leads the Russian delegation?",
         chat_type="supergroup",
     )
-    [answer] = await server.await_messages(GROUP, 1, timeout=20)
+    [answer] = await server.await_messages(GROUP, 1, timeout=120)
     server.send_user_message(
         chat_id=GROUP,
         user_id=USER,
@@ -145,7 +145,7 @@ async def test_groups_answer_mentions_and_replies_and_ignore_chatter(
         chat_type="supergroup",
         reply_to_bot_message_id=answer["message_id"],
     )
-    replies = await server.await_messages(GROUP, 2, timeout=20)
+    replies = await server.await_messages(GROUP, 2, timeout=120)
 
     assert "Medinsky" in answer["text"]
     assert "Rubio" in replies[1]["text"]
@@ -220,7 +220,7 @@ async def replies_until(
     long a busy machine takes to send every part, and never a fixed pause."""
     count = before + 1
     while True:
-        sent = await bot.server.await_messages(chat_id, count, timeout=30)
+        sent = await bot.server.await_messages(chat_id, count, timeout=120)
         texts = [message["text"] for message in sent[before:]]
         if done(texts):
             return texts

@@ -49,13 +49,13 @@ async def test_a_new_feed_item_reaches_every_subscriber_once_and_can_be_asked_ab
         feed_url = publish(site, [story(1, "Ceasefire")])
         [added] = await running.ask(ADMIN, f"/addsource {feed_url}")
         for chat_id in SUBSCRIBERS:
-            await bot_api.await_messages(chat_id, 1, timeout=20)
+            await bot_api.await_messages(chat_id, 1, timeout=120)
 
         grain = story(2, "Grain corridor")
         grain.paragraphs.append("The grain corridor will be monitored by Turkish naval officers.")
         publish(site, [grain, story(1, "Ceasefire")])
         for chat_id in SUBSCRIBERS:
-            await bot_api.await_messages(chat_id, 2, timeout=20)
+            await bot_api.await_messages(chat_id, 2, timeout=120)
         [answer] = await running.ask(4004, "Who will monitor the grain corridor?")
     finally:
         await running.stop()
@@ -86,7 +86,7 @@ async def test_a_fanout_interrupted_by_a_stop_resumes_without_losing_or_repeatin
     delivered_before_restart = sum(bool(digests_to(bot_api, c)) for c in subscribers)
     restarted = await start_running_bot(bot_api, bot_settings, real_embedder)
     try:
-        await eventually(lambda: all(digests_to(bot_api, c) for c in subscribers), timeout=30)
+        await eventually(lambda: all(digests_to(bot_api, c) for c in subscribers), timeout=120)
     finally:
         await restarted.stop()
 
@@ -102,7 +102,7 @@ async def test_a_subscriber_who_blocked_the_bot_is_skipped_and_the_others_served
 
     await running_bot.ask(ADMIN, f"/addsource {publish(site, [story(1, 'Ceasefire')])}")
     for chat_id in SUBSCRIBERS[1:]:
-        await bot_api.await_messages(chat_id, 1, timeout=20)
+        await bot_api.await_messages(chat_id, 1, timeout=120)
 
     def blocked_is_unsubscribed() -> bool:
         with running_bot.services.sessions() as session:
@@ -123,7 +123,7 @@ async def test_admins_are_told_when_a_failing_source_is_deactivated(
         feed_url = publish(site, [story(1, "Ceasefire")])
         [added] = await running.ask(ADMIN, f"/addsource {feed_url}")
         site.add("/feed.xml", b"<html><body>Gone</body></html>", content_type="text/html")
-        notice = (await bot_api.await_messages(ADMIN, 2, timeout=20))[-1]
+        notice = (await bot_api.await_messages(ADMIN, 2, timeout=120))[-1]
         [listed] = await running.ask(ADMIN, "/sources")
     finally:
         await running.stop()
@@ -141,9 +141,9 @@ async def test_a_long_digest_is_split_and_paced_to_one_message_a_second_per_chat
     bot_api.enforce_rate_limit(per_second=30, per_chat_per_second=1)
 
     await running_bot.ask(ADMIN, f"/addsource {publish(site, stories)}")
-    await eventually(lambda: len(digests_to(bot_api, SUBSCRIBERS[0])) >= 1, timeout=60)
+    await eventually(lambda: len(digests_to(bot_api, SUBSCRIBERS[0])) >= 1, timeout=180)
     await eventually(
-        lambda: "Ask me about them" in "".join(running_bot.replies(SUBSCRIBERS[0])), timeout=30
+        lambda: "Ask me about them" in "".join(running_bot.replies(SUBSCRIBERS[0])), timeout=120
     )
 
     parts = running_bot.replies(SUBSCRIBERS[0])

@@ -31,7 +31,7 @@ async def in_group(running: RunningBot, user_id: int, text: str) -> str:
     running.server.send_user_message(
         chat_id=GROUP, user_id=user_id, text=text, chat_type="group", chat_title="Talks desk"
     )
-    messages = await running.server.await_messages(GROUP, before + 1, timeout=20)
+    messages = await running.server.await_messages(GROUP, before + 1, timeout=120)
     return str(messages[-1]["text"])
 
 

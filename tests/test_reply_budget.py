@@ -27,7 +27,7 @@ async def test_a_burst_of_users_subscribing_at_once_draws_no_flood_refusals(
         for user in users:
             bot_api.send_user_message(chat_id=user, text="/subscribe")
         for user in users:
-            await bot_api.await_messages(user, 1, timeout=60)
+            await bot_api.await_messages(user, 1, timeout=120)
     finally:
         await running.stop()
 
