@@ -15,7 +15,7 @@ from bot.batching import QuestionBatcher
 from bot.context import SERVICES_KEY, BotServices
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender
-from bot.handlers import admin, info, questions, subscriptions
+from bot.handlers import admin, info, news, questions, subscriptions
 from bot.services import Services
 from bot.settings import Settings
 
@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 USER_COMMANDS = [
     BotCommand("ask", "Ask a question about the talks"),
     BotCommand("latest", "The most recent articles"),
+    BotCommand("whatsnew", "New stories since you last looked (or: 7d, 2025-06-01)"),
+    BotCommand("timeline", "What happened on a topic, oldest first"),
     BotCommand("sources", "Where the articles come from"),
     BotCommand("subscribe", "Get a digest when new articles arrive"),
     BotCommand("unsubscribe", "Stop the digests"),
@@ -69,6 +71,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         "unsubscribe": subscriptions.unsubscribe,
         "sources": info.list_sources,
         "latest": info.latest,
+        "whatsnew": news.whats_new,
+        "timeline": news.timeline,
         "addsource": admin.add_source,
         "removesource": admin.remove_source,
         "ingest": admin.ingest,
