@@ -24,18 +24,25 @@ SEED_ARTICLE = SEEDS / "000_90b08b1cdd409f8e.txt"
 
 # Modules marked `both_databases` run each test using `database_url` (or `settings`, which
 # rests on it) on SQLite and on PostgreSQL; the rest on SQLite only.
+# A test in such a module marked `sqlite_only` (faults injected with SQLite triggers, say)
+# keeps to SQLite.
 BOTH_DATABASES = "both_databases"
+SQLITE_ONLY = "sqlite_only"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{BOTH_DATABASES}: run on SQLite and on PostgreSQL (a fresh database each)"
     )
+    config.addinivalue_line("markers", f"{SQLITE_ONLY}: run on SQLite only, in such a module")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        BOTH_DATABASES
+    marked = metafunc.definition.get_closest_marker
+    if (
+        "database_url" in metafunc.fixturenames
+        and marked(BOTH_DATABASES)
+        and not marked(SQLITE_ONLY)
     ):
         metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 

@@ -19,6 +19,8 @@ from storage import deliveries, subscriptions
 from storage.models import Article, Delivery, Source
 from tests.support.bot_harness import ADMIN, TOKEN
 
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL
+
 CHAT = 4242
 ARTICLES = 40  # enough for a digest of several messages
 
@@ -126,6 +128,7 @@ async def test_a_part_that_timed_out_is_sent_again_but_never_the_parts_before_it
     assert statuses(services, CHAT) == {deliveries.SENT}
 
 
+@pytest.mark.sqlite_only  # the fault is a SQLite trigger
 async def test_a_failed_record_after_a_successful_send_does_not_resend(
     services: Services, server: BotApiServer, bot: ExtBot[None]
 ) -> None:
@@ -244,6 +247,7 @@ async def test_two_fanouts_at_once_send_each_digest_once(
     assert all(len(received(server, chat_id)) == 1 for chat_id in chats)
 
 
+@pytest.mark.sqlite_only  # the fault is a SQLite trigger
 async def test_one_chat_failing_unexpectedly_stops_the_fanout_without_doubling_anyone(
     services: Services, server: BotApiServer, bot: ExtBot[None]
 ) -> None:
