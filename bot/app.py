@@ -8,14 +8,21 @@ import signal
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import errors, polling
 from bot.batching import QuestionBatcher
 from bot.context import SERVICES_KEY, BotServices
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender
-from bot.handlers import admin, info, news, questions, subscriptions
+from bot.handlers import admin, info, news, pace, questions, subscriptions, topics
 from bot.services import Services
 from bot.settings import Settings
 
@@ -27,8 +34,10 @@ USER_COMMANDS = [
     BotCommand("whatsnew", "New stories since you last looked (or: 7d, 2025-06-01)"),
     BotCommand("timeline", "What happened on a topic, oldest first"),
     BotCommand("sources", "Where the articles come from"),
-    BotCommand("subscribe", "Get a digest when new articles arrive"),
-    BotCommand("unsubscribe", "Stop the digests"),
+    BotCommand("subscribe", "Digests of every new article, or of a topic: /subscribe <topic>"),
+    BotCommand("unsubscribe", "Stop the digests and forget this chat's topics"),
+    BotCommand("topics", "The topics this chat follows, with buttons to drop them"),
+    BotCommand("digest", "How often digests come: now, daily or weekly (e.g. daily 08:00 UTC)"),
     BotCommand("help", "What Parley can do"),
     BotCommand("start", "About Parley"),
 ]
@@ -69,6 +78,8 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
         "ask": questions.ask,
         "subscribe": subscriptions.subscribe,
         "unsubscribe": subscriptions.unsubscribe,
+        "topics": topics.list_topics,
+        "digest": pace.digest_pace,
         "sources": info.list_sources,
         "latest": info.latest,
         "whatsnew": news.whats_new,
@@ -94,6 +105,9 @@ def _add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         MessageHandler(filters.StatusUpdate.MIGRATE, subscriptions.chat_migrated)
     )
+    application.add_handler(CallbackQueryHandler(topics.topic_button, pattern=r"^topic:"))
+    application.add_handler(CallbackQueryHandler(pace.pace_button, pattern=r"^pace:"))
+    application.add_handler(CallbackQueryHandler(topics.expired_button))  # stale or forged
 
 
 async def register_commands(application: Application, admin_ids: frozenset[int]) -> None:  # type: ignore[type-arg]

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -25,8 +26,9 @@ from bot import replies
 from bot.delivery import bulk_delivery
 from bot.plain_text import html_to_plain, split_plain
 from knowledge.stories import group_stories
-from storage import deliveries, news, subscriptions
+from storage import deliveries, news, paces, subscriptions
 from storage.deliveries import Batch, Part
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,8 +79,10 @@ class DigestSender:
         concurrency: int = 32,
         record_attempts: int = 3,
         record_backoff: float = 0.2,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
+        self._clock = clock  # naive UTC now; decides which daily and weekly summaries are due
         self._admin_ids = admin_ids
         self._concurrency = concurrency
         self._record_attempts = record_attempts
@@ -255,8 +259,11 @@ class DigestSender:
 
     # -- the database, called off the event loop ----------------------------------------
     def _pending_chats(self) -> list[int]:
-        with self._sessions() as session:
-            return deliveries.chats_with_pending(session)
+        """Chats with something to send now: digests under way, articles waiting for an
+        immediate chat, or a daily or weekly summary that is due."""
+        with self._sessions.begin() as session:
+            paces.advance_idle(session, now=self._clock())
+            return deliveries.chats_with_pending(session, now=self._clock())
 
     def _next_batch(self, chat_id: int) -> Batch | None:
         """The chat's unfinished digest, else a new one of its waiting articles."""
@@ -264,9 +271,14 @@ class DigestSender:
             batch = deliveries.open_batch(session, chat_id=chat_id)
             if batch is not None:
                 return batch
+            now = self._clock()
+            if not paces.is_due(session, chat_id=chat_id, now=now):
+                return None  # its articles wait for the chat's daily or weekly summary
             delivery_ids, articles = deliveries.pending_for_chat(session, chat_id=chat_id)
             if not delivery_ids:
                 return None
+            # The summary and the chat's next moment are recorded together: it goes out once.
+            paces.advance(session, chat_id=chat_id, now=now)
             # Several outlets' articles about one event make one entry (knowledge.stories).
             vectors = news.article_vectors(session, ids=[article.id for article in articles])
             parts = [Part(text) for text in replies.digest(group_stories(articles, vectors))]

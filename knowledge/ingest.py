@@ -11,13 +11,14 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import topics
 from knowledge.chunking import chunk_passages, passage_sentences
 from knowledge.cleaning import bounded, comparable
 from knowledge.documents import Document, DocumentError, find_files, read_document
 from knowledge.embedding import Embedder
 from knowledge.fingerprints import FingerprintIndex, simhash
 from knowledge.terms import index_terms
-from storage import archive, deliveries, sentence_vectors
+from storage import archive, sentence_vectors
 from storage.fulltext import FullTextIndex
 from storage.vectors import Matrix, VectorIndex
 
@@ -198,7 +199,16 @@ class Ingestor:
                     model=self._embedder.model_id,
                 )
             if digest is not None and digest(plan):
-                deliveries.queue_for_subscribers(session, article_id=article.id)
+                # Topic chats get it only when it is about one of their topics: matched now,
+                # with its passage vectors in hand, in the transaction that stores it.
+                topics.queue_article(
+                    session,
+                    article_id=article.id,
+                    model=self._embedder.model_id,
+                    title=document.title,
+                    passages=plan.passages,
+                    vectors=matrix,
+                )
         self._vectors.add(ids, matrix)
         self._fingerprints.add(plan.fingerprint)
         log.info("Stored %r (%d passages)", document.title, len(ids))

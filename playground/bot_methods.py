@@ -168,6 +168,30 @@ class BotApiMethods:
         self._touch(chat_id, message_id)
         return copy.deepcopy(message)
 
+    def _api_edit_message_reply_markup(self, params: JSONDict) -> JSONDict | bool:
+        if params.get("inline_message_id"):
+            return True
+        chat_id, message_id = int_param(params, "chat_id"), int_param(params, "message_id")
+        message = self._messages.get((chat_id, message_id))
+        if message is None or message["from"] != self.bot_user:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        markup = json_param(params.get("reply_markup")) or None
+        if message.get("reply_markup") == markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message.pop("reply_markup", None)
+        message.update({"reply_markup": markup} if markup else {})
+        message["edit_date"] = int(time.time())
+        for record in self._sent_to(chat_id):
+            if record["message_id"] == message_id:
+                record["reply_markup"] = markup
+        self._edits.append({"chat_id": chat_id, "message_id": message_id, "reply_markup": markup})
+        self._touch(chat_id, message_id)
+        return copy.deepcopy(message)
+
     def _api_get_chat_member(self, params: JSONDict) -> JSONDict:
         chat_id, user_id = int_param(params, "chat_id"), int_param(params, "user_id")
         if chat_id < 0 and chat_id not in self._chats:
@@ -189,6 +213,14 @@ class BotApiMethods:
 
     def _api_answer_callback_query(self, params: JSONDict) -> bool:
         answer = {"callback_query_id": params.get("callback_query_id"), "text": params.get("text")}
+        query_id = answer["callback_query_id"]
+        if any(given["callback_query_id"] == query_id for given in self._answers):
+            raise ApiError(  # Telegram takes one answer per query
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        if len(str(answer["text"] or "")) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self._answers.append({**answer, "show_alert": truthy(params.get("show_alert"))})
         return True
 

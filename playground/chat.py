@@ -6,7 +6,8 @@
                                              the run they belong to); &wait=S waits up to S
                                              seconds for one; &user=ID keeps one chat
     POST /playground/api/send                {"user": ID, "text": "..."}: the user writes
-    POST /playground/api/press               {"user": ID, "message_id": M, "data": "..."}
+    POST /playground/api/press               {"user": ID, "message_id": M, "data": "..."}:
+                                             presses a button; returns the bot's toast
 
 A user's private chat with the bot has the user's id, as on Telegram.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -27,6 +29,7 @@ from playground.http_server import Request, Response
 from playground.protocol import MAX_MESSAGE_LENGTH, JSONDict
 
 MAX_WAIT_SECONDS = 25  # long polls end well before browsers or proxies give up on them
+ANSWER_WAIT_SECONDS = 5  # how long a button press waits for the bot's toast
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 STATIC_FILE = re.compile(r"[a-z0-9-]+\.(html|css|js|svg)")
 CONTENT_TYPES = {
@@ -134,10 +137,22 @@ class ChatPage:
             raise PageError(404, "That message is not in this chat.")
         if data not in _callback_data(message):
             raise PageError(400, "That message has no such button.")
+        answered = len(self.server.callback_answers)
         update_id = self.server.press_button(
             user.id, user.id, message["message_id"], str(data), first_name=user.name
         )
-        return {"update_id": update_id}
+        return {"update_id": update_id, "answer": self._answer_after(answered)}
+
+    def _answer_after(self, answered: int) -> str | None:
+        """The bot's answer to the button just pressed (its toast), when it comes in time.
+        The page has one person at it, so the next answer given is the answer to them."""
+        deadline = time.monotonic() + ANSWER_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            answers = self.server.callback_answers
+            if len(answers) > answered:
+                return str(answers[answered].get("text") or "") or None
+            time.sleep(0.05)
+        return None
 
     # -- checks ---------------------------------------------------------------------------
     def _user(self, value: Any) -> ChatUser:

@@ -7,14 +7,16 @@ accepted, so a digest cut short resumes with its next part and never repeats the
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import ColumnElement, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.conflicts import insert_ignoring_conflicts
-from storage.models import Delivery, DigestBatch, Subscription, utcnow
+from storage.models import Delivery, DigestBatch, Subscription, Topic, utcnow
+from storage.paces import held_chats
 from storage.sources import ArticleSummary, article_summaries
 
 PENDING, SENT, SKIPPED = "pending", "sent", "skipped"
@@ -41,31 +43,39 @@ class Batch:
     problem: str | None = None
 
 
-def queue_for_subscribers(session: Session, *, article_id: int) -> None:
-    """Put the article in the next digest of every active subscriber (once, however often
-    or concurrently it is queued)."""
+def queue_for_subscribers(
+    session: Session, *, article_id: int, topic_chats: Collection[int] = ()
+) -> None:
+    """Put the article in the next digest of every active subscriber that follows every
+    article, and of the chats in `topic_chats` (those whose topics it is about); once,
+    however often or concurrently it is queued."""
     now = utcnow()
+    followers: ColumnElement[bool] = Subscription.chat_id.not_in(select(Topic.chat_id))
+    if topic_chats:
+        followers = or_(followers, Subscription.chat_id.in_(sorted(set(topic_chats))))
     session.execute(
         insert_ignoring_conflicts(session, Delivery).from_select(
             ["chat_id", "article_id", "status", "created_at"],
             select(Subscription.chat_id, literal(article_id), literal(PENDING), literal(now)).where(
-                Subscription.active
+                Subscription.active, followers
             ),
         )
     )
 
 
-def chats_with_pending(session: Session) -> list[int]:
-    """Active subscribers that have a digest waiting."""
-    return list(
-        session.scalars(
-            select(Delivery.chat_id)
-            .join(Subscription, Subscription.chat_id == Delivery.chat_id)
-            .where(Delivery.status == PENDING, Subscription.active)
-            .distinct()
-            .order_by(Delivery.chat_id)
-        )
+def chats_with_pending(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Active subscribers that have a digest waiting; given `now`, without the chats whose
+    daily or weekly summary is not due yet (a digest already under way still counts)."""
+    query = (
+        select(Delivery.chat_id)
+        .join(Subscription, Subscription.chat_id == Delivery.chat_id)
+        .where(Delivery.status == PENDING, Subscription.active)
     )
+    if now is not None:
+        query = query.where(
+            or_(Delivery.batch_id.is_not(None), Delivery.chat_id.not_in(held_chats(now=now)))
+        )
+    return list(session.scalars(query.distinct().order_by(Delivery.chat_id)))
 
 
 def pending_for_chat(session: Session, *, chat_id: int) -> tuple[list[int], list[ArticleSummary]]:

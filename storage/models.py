@@ -201,3 +201,43 @@ class DigestBatch(Base):
     problem: Mapped[str | None] = mapped_column(String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Topic(Base):
+    """A thread a chat follows: its digests carry only articles about one of its topics.
+
+    The topic's embedding is stored with it (as passage vectors are), so that ingest can
+    match every new article against every topic without running the model again.
+    """
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("chat_id", "normalised", name="uq_topics_chat_text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("subscriptions.chat_id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(String(200))
+    # Case, spacing and punctuation folded: "Prisoner  exchange!" is "prisoner exchange".
+    normalised: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(500))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DigestPace(Base):
+    """A chat that takes its digests as a daily or weekly summary; immediate chats have none.
+
+    `next_due_at` is the next summary's moment in UTC, worked out from the chat's local hour
+    and time zone, so the schedule survives restarts and needs one minute-tick to serve it.
+    """
+
+    __tablename__ = "digest_paces"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    every: Mapped[str] = mapped_column(String(10))  # "daily" or "weekly"
+    weekday: Mapped[int | None] = mapped_column(Integer, default=None)  # 0 is Monday
+    minute_of_day: Mapped[int] = mapped_column(Integer)  # local time, minutes after midnight
+    time_zone: Mapped[str] = mapped_column(String(64))
+    next_due_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

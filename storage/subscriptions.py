@@ -1,4 +1,4 @@
-"""Digest subscriptions of chats."""
+"""Digest subscriptions of chats (their topics and pace follow them when a group moves)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from enum import Enum
 from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
+from storage import paces, topics
 from storage.conflicts import insert_ignoring_conflicts
 from storage.models import Delivery, DigestBatch, Subscription, utcnow
 
@@ -39,7 +40,9 @@ def subscribe(session: Session, *, chat_id: int, chat_type: str, title: str | No
 
 
 def unsubscribe(session: Session, *, chat_id: int, reason: str = "unsubscribed") -> Change:
-    """End the chat's subscription; a chat that has none is told it already has none."""
+    """End the chat's subscription and forget its topics; a chat that has none is told it
+    already has none. (Its pace is kept: a preference, not a subscription.)"""
+    topics.drop_all(session, chat_id=chat_id)
     ended = session.execute(
         update(Subscription)
         .where(Subscription.chat_id == chat_id, Subscription.active.is_(True))
@@ -76,6 +79,8 @@ def move_chat(session: Session, *, old_chat_id: int, new_chat_id: int) -> bool:
     session.execute(
         update(DigestBatch).where(DigestBatch.chat_id == old_chat_id).values(chat_id=new_chat_id)
     )
+    topics.move_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
+    paces.move_chat(session, old_chat_id=old_chat_id, new_chat_id=new_chat_id)
     unsubscribe(session, chat_id=old_chat_id, reason="migrated")
     return True
 

@@ -14,7 +14,7 @@ from bot.settings import Settings
 from tests.conftest import SEED_ARTICLE
 
 EVAL_SET = Path(__file__).parent / "eval" / "seed_questions.json"
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.both_databases]  # SQLite and PostgreSQL
 
 
 def ask_json(

@@ -1,4 +1,5 @@
-"""Digest subscriptions: /subscribe and /unsubscribe, and groups that become supergroups."""
+"""Digest subscriptions: /subscribe (to everything or to a topic), /unsubscribe, and groups
+that become supergroups."""
 
 from __future__ import annotations
 
@@ -8,40 +9,73 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
-from telegram import Chat, ChatMember, Update
-from telegram.error import TelegramError
+from telegram import Chat, Update
 from telegram.ext import ContextTypes
 
-from bot import replies
+from bot import replies, topic_replies
 from bot.context import services
+from bot.handlers.permissions import may_change_or_refuse
 from bot.handlers.replying import reply_html
-from storage import subscriptions
+from storage import subscriptions, topics
+from storage.subscriptions import Change
+from storage.topics import MAX_TOPIC_CHARS, TooManyTopics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-CHAT_ADMINS = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Subscribe this chat to digests (in groups: its administrators only)."""
+    """Subscribe this chat to digests of every article, or, with words after the command,
+    to a topic (in groups: its administrators only)."""
     chat = update.effective_chat
-    if chat is None or not await _may_change(update, context, chat):
+    if chat is None or not await may_change_or_refuse(update, context, chat):
         return
-    change = await _store(
-        context,
-        lambda session: subscriptions.subscribe(
+    topic = " ".join(context.args or [])[:MAX_TOPIC_CHARS].strip()
+    if topics.normalise(topic):
+        await _follow(update, context, chat, topic)
+        return
+
+    def change(session: Session) -> tuple[Change, list[str]]:
+        done = subscriptions.subscribe(
             session, chat_id=chat.id, chat_type=chat.type, title=chat.title
-        ),
-    )
-    await reply_html(update, replies.subscribed(change))
+        )
+        return done, [t.text for t in topics.topics_of(session, chat_id=chat.id)]
+
+    done, followed = await store(context, change)
+    if followed:  # a topic chat stays one: /subscribe alone must not widen it silently
+        await reply_html(update, topic_replies.subscribed_with_topics(followed))
+    else:
+        await reply_html(update, replies.subscribed(done))
+
+
+async def _follow(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, chat: Chat, topic: str
+) -> None:
+    """Subscribe the chat to one topic: embedded once now, matched at every ingest."""
+    embedder = services(context).core.embedder
+    [vector] = await asyncio.to_thread(embedder.embed, [topic])
+
+    def change(session: Session) -> bool:
+        subscriptions.subscribe(session, chat_id=chat.id, chat_type=chat.type, title=chat.title)
+        return topics.follow(
+            session, chat_id=chat.id, text=topic, model=embedder.model_id, vector=vector
+        )
+
+    try:
+        added = await store(context, change)
+    except TooManyTopics:
+        await reply_html(update, topic_replies.too_many_topics())
+        return
+    await reply_html(update, topic_replies.topic_followed(topic, added=added))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stop sending digests to this chat (in groups: its administrators only)."""
+    """Stop sending digests to this chat and forget its topics (in groups: its
+    administrators only)."""
     chat = update.effective_chat
-    if chat is None or not await _may_change(update, context, chat):
+    if chat is None or not await may_change_or_refuse(update, context, chat):
         return
-    change = await _store(
+    change = await store(
         context, lambda session: subscriptions.unsubscribe(session, chat_id=chat.id)
     )
     await reply_html(update, replies.unsubscribed(change))
@@ -58,7 +92,7 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    moved = await _store(
+    moved = await store(
         context,
         lambda session: subscriptions.move_chat(session, old_chat_id=old, new_chat_id=new),
     )
@@ -66,38 +100,8 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         log.info("Chat %s became %s; its subscription moved with it", old, new)
 
 
-async def _may_change(update: Update, context: ContextTypes.DEFAULT_TYPE, chat: Chat) -> bool:
-    """Whether the sender may change this chat's digests; refuses politely when not.
-
-    Anyone in a private chat; in a group, its administrators and Parley's admins. A message
-    sent as the group itself comes from an anonymous administrator.
-    """
-    if chat.type in (Chat.PRIVATE, Chat.CHANNEL):
-        return True
-    message = update.effective_message
-    sender_chat = message.sender_chat if message is not None else None
-    if sender_chat is not None and sender_chat.id == chat.id:
-        return True
-    user = update.effective_user
-    if user is not None and services(context).is_admin(user.id):
-        return True
-    if user is not None and await _is_chat_admin(context, chat.id, user.id):
-        return True
-    await reply_html(update, replies.chat_admins_only())
-    return False
-
-
-async def _is_chat_admin(context: ContextTypes.DEFAULT_TYPE, chat_id: int, user_id: int) -> bool:
-    try:
-        member = await context.bot.get_chat_member(chat_id, user_id)
-    except TelegramError as error:  # cannot tell: changing nothing is the safe answer
-        log.warning("Could not check %s's rights in chat %s: %s", user_id, chat_id, error)
-        return False
-    return member.status in CHAT_ADMINS
-
-
-async def _store(context: ContextTypes.DEFAULT_TYPE, change: Callable[[Session], T]) -> T:
-    """Run one subscription change in its own transaction, off the event loop."""
+async def store(context: ContextTypes.DEFAULT_TYPE, change: Callable[[Session], T]) -> T:
+    """Run one change of a chat's digests in its own transaction, off the event loop."""
 
     def run() -> T:
         with services(context).core.sessions.begin() as session:

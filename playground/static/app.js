@@ -127,7 +127,10 @@ async function send(text) {
 
 async function press(message, data) {
   try {
-    await call("POST", "/press", { user: state.current, message_id: message.message_id, data });
+    const pressed = { user: state.current, message_id: message.message_id, data };
+    const { answer } = await call("POST", "/press", pressed);
+    // The bot's answer to a button is a passing notice, as Telegram shows it.
+    if (answer) setStatus(answer);
   } catch (error) {
     setStatus(error.message);
   }
