@@ -95,3 +95,29 @@ def _percent(value: float | None) -> str:
 
 def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
+
+
+def print_topics(console: Console, result: dict[str, Any]) -> None:
+    """Topic matching: precision, recall and F1 per system, on each half of the labels."""
+    table = Table(
+        title=(
+            f"topics: {result['topics']} topics × {result['articles']} articles; thresholds "
+            "tuned on the tune half, 'report' is held out"
+        ),
+        title_justify="left",
+    )
+    for column in ("system", "half", "pairs", "about", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column in ("system", "half") else "right")
+    for system, halves in result["systems"].items():
+        for half in ("report", "tune", "all"):
+            figures = halves[half]
+            table.add_row(
+                system,
+                half,
+                str(result["pairs"][half]),
+                str(result["positives"][half]),
+                _percent(figures["precision"]),
+                _percent(figures["recall"]),
+                _percent(figures["f1"]),
+            )
+    console.print(table)

@@ -124,6 +124,7 @@ class BotApiMethods:
                 "text": params.get("text"),  # as sent, markup included
                 "plain_text": plain,  # as shown to the user
                 "parse_mode": params.get("parse_mode"),
+                "link_preview_options": json_param(params.get("link_preview_options")),
                 "reply_markup": markup,
                 "message_id": message["message_id"],
                 "reply_to_message_id": int(reply_id) if reply_id else None,

@@ -1,5 +1,5 @@
-"""The real Parley application against the local Bot API server, started and stopped as in
-production (`bot.app.start_bot` / `stop_bot`)."""
+"""The real Parley application against the local Bot API server, started and stopped with
+production's steps and hooks inside the test's event loop (`bot.app.start_bot` / `stop_bot`)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ async def start_running_bot(
     services = build_services(settings, embedder=embedder)
     services.seed_if_empty()
     application = build_application(settings, services)
-    await start_bot(application, settings)
+    await start_bot(application)
     return RunningBot(server, settings, services, application)
 
 
