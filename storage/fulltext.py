@@ -32,6 +32,12 @@ class FullTextIndex(Protocol):
         """How many passages are indexed."""
 
 
+# Passages a search may score: 50,000 keeps 97% of the full query's top 10 at 100k passages
+# at a third of its p95 (measured; bench/retrieval.py's "FTS5 alone").
+POSTINGS_BUDGET = 50_000
+MAX_REMEMBERED_TERMS = 100_000
+
+
 class SqliteFullTextIndex:
     """FTS5 with BM25 ranking over lemmatised terms."""
 
@@ -42,8 +48,14 @@ class SqliteFullTextIndex:
                 text("INSERT INTO passage_terms (rowid, terms) VALUES (:id, :terms)"), rows
             )
 
+    def __init__(self, *, postings_budget: int = POSTINGS_BUDGET) -> None:
+        self.postings_budget = postings_budget
+        # Posting-list lengths seen, to choose terms without asking FTS5 again; a stale
+        # length only shifts which terms are searched, never what a score means.
+        self._lengths: dict[str, int] = {}
+
     def search(self, session: Session, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        query = _match_expression(terms)
+        query = _match_expression(self.affordable_terms(session, terms))
         if not query:
             return []
         rows = session.execute(
@@ -55,6 +67,29 @@ class SqliteFullTextIndex:
         ).all()
         # FTS5's bm25() is negative, lower is better: flip it so higher is better.
         return [(int(row.rowid), -float(row.rank)) for row in rows]
+
+    def affordable_terms(self, session: Session, terms: Sequence[str]) -> list[str]:
+        """The rarest terms whose posting lists together fit the budget (the rarest found
+        always). FTS5 scores every passage that matches any term, each with a lookup of its length,
+        so a term in 100,000 passages costs a hundred milliseconds at 1M passages, while
+        BM25 ranks by the rare terms: those are the ones searched."""
+        unknown = [term for term in dict.fromkeys(terms) if term and term not in self._lengths]
+        if unknown:
+            if len(self._lengths) > MAX_REMEMBERED_TERMS:
+                self._lengths.clear()
+            counted = self.document_frequencies(session, unknown)
+            # Unseen terms are not remembered: the next article may bring them.
+            self._lengths.update((term, count) for term, count in counted.items() if count)
+        chosen: list[str] = []
+        total = 0
+        found = {term for term in terms if term in self._lengths}  # others match nothing
+        for term in sorted(found, key=lambda t: (self._lengths[t], t)):
+            length = self._lengths[term]
+            if chosen and total + length > self.postings_budget:
+                break
+            chosen.append(term)
+            total += length
+        return chosen
 
     def document_frequencies(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
         unique = sorted(set(terms))

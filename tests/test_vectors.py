@@ -31,7 +31,8 @@ def clustered(count: int, seed: int = 0, dimension: int = DIMENSION) -> np.ndarr
     rng = np.random.default_rng(seed)
     centres = np.random.default_rng(99).standard_normal((200, dimension)).astype(np.float32)
     points = centres[rng.integers(0, 200, count)] + 0.6 * rng.standard_normal((count, dimension))
-    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def exact_top(vectors: np.ndarray, query: np.ndarray, count: int = 10) -> set[int]:

@@ -1,0 +1,68 @@
+"""SQLite full-text search scores only the rarest terms' passages, within a budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from storage.db import create_database_engine, session_factory, upgrade_database
+from storage.fulltext import SqliteFullTextIndex
+
+
+def archive_session(tmp_path: Path, entries: list[tuple[int, str]]) -> Session:
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'archive.db'}")
+    upgrade_database(engine)
+    session = session_factory(engine)()
+    SqliteFullTextIndex().add(session, entries)
+    session.commit()
+    return session
+
+
+def test_a_rare_word_finds_its_passage_though_the_common_words_exceed_the_budget(
+    tmp_path: Path,
+) -> None:
+    entries = [(number, "talks delegation ceasefire") for number in range(1, 301)]
+    entries.append((301, "talks delegation medinsky"))
+    session = archive_session(tmp_path, entries)
+    index = SqliteFullTextIndex(postings_budget=100)
+
+    found = index.search(session, ["talks", "delegation", "medinsky"], 5)
+
+    assert found[0][0] == 301
+    assert index.affordable_terms(session, ["talks", "delegation", "medinsky"]) == ["medinsky"]
+
+
+def test_the_rarest_word_is_searched_even_when_it_alone_exceeds_the_budget(
+    tmp_path: Path,
+) -> None:
+    session = archive_session(tmp_path, [(number, "talks istanbul") for number in range(1, 51)])
+    index = SqliteFullTextIndex(postings_budget=10)
+
+    found = index.search(session, ["talks", "istanbul", "unheard"], 100)
+
+    assert len(found) == 50
+
+
+def test_within_the_budget_every_word_counts(tmp_path: Path) -> None:
+    session = archive_session(
+        tmp_path, [(1, "ceasefire istanbul"), (2, "ceasefire geneva"), (3, "prisoners geneva")]
+    )
+    index = SqliteFullTextIndex()
+
+    found = [passage_id for passage_id, _ in index.search(session, ["ceasefire", "geneva"], 5)]
+
+    assert found[0] == 2 and set(found) == {1, 2, 3}
+
+
+def test_a_word_unknown_when_first_asked_is_found_once_an_article_brings_it(
+    tmp_path: Path,
+) -> None:
+    session = archive_session(tmp_path, [(1, "talks istanbul")])
+    index = SqliteFullTextIndex()
+    assert index.search(session, ["medinsky"], 5) == []
+
+    index.add(session, [(2, "medinsky istanbul")])
+    session.commit()
+
+    assert [passage_id for passage_id, _ in index.search(session, ["medinsky"], 5)] == [2]
