@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench import fanout, ingest, memory, report, retrieval, startup, telegram
+from bench import cli_start, fanout, ingest, memory, report, retrieval, startup, telegram
 from bench.archive import ensure_archive
 from bench.corpus import GENERATOR_VERSION
 from bench.machine import code_revision, describe_machine
@@ -23,7 +23,7 @@ from knowledge.embedding import load_embedder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-SECTIONS = ("retrieval", "memory", "ingest", "telegram", "digests", "startup")
+SECTIONS = ("retrieval", "memory", "ingest", "telegram", "digests", "startup", "cli")
 METHOD = {
     "archive": "Synthetic archives are built through Parley's own schema (Alembic migrations) "
     "with rows written by plain SQL executemany in bulk, not one transaction per article; "
@@ -61,6 +61,9 @@ METHOD = {
     "digests": "Digests: DigestSender.send_pending through the Application's bot against the "
     "local server answering 429 above 30 msg/s overall and 1/s per chat; 429s counted by the "
     "server, sampled after 1 s.",
+    "cli": "CLI start-up: `parley --help`, `parley db upgrade` and `parley sources list` "
+    "(on a fresh SQLite archive) as cold processes, launch to exit, in turn with a bare "
+    "`python -c pass`, after one untimed warm-up each; medians of the launches.",
     "memory": "Peak RSS: VmHWM of a fresh process per archive that builds Parley's "
     "services as `parley run` does (model, every vector, fingerprints) and answers one "
     "question; start-up RSS is the `parley run` process's VmHWM after its first answer.",
@@ -82,6 +85,7 @@ class Plan:
     diagnostic_seconds: float = 10.0
     subscribers: int = 5_000
     launches: int = 3
+    cli_launches: int = 10
 
 
 QUICK = Plan(
@@ -96,6 +100,7 @@ QUICK = Plan(
     diagnostic_seconds=0.0,
     subscribers=200,
     launches=1,
+    cli_launches=3,
 )
 
 
@@ -167,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             launches=plan.launches,
             say=say,
         ),
+        "cli": lambda: cli_start.run(launches=plan.cli_launches, say=say),
     }
     results["sections"] = {}
     for name in SECTIONS:

@@ -40,6 +40,7 @@ TARGETS = [
     Target("digest fan-out rate", "digests.messages_per_second", 28, False, "msg/s"),
     Target("429s after the first second", "digests.too_many_requests_after_first_second", 0, True),
     Target("start-up to first answer", "startup.seconds_to_first_answer", 10, True, "s"),
+    Target("`parley --help`, cold process", "cli.help_seconds", 0.5, True, "s"),
     Target("peak RSS at 1M", "memory.1000000.peak_rss_mib", 1024, True, "MiB"),
 ]
 
@@ -237,6 +238,14 @@ def _others(results: Results, console: Console) -> None:
             _value(startup["seconds_to_first_answer"]),
             f"max {_value(startup['seconds_to_first_answer_max'])} s of {startup['launches']}; "
             f"peak RSS {_value(startup['peak_rss_mib'])} MiB",
+        )
+    if cli := results.get("cli"):
+        table.add_row(
+            "`parley --help`, cold process, s (median)",
+            _value(cli["help_seconds"]),
+            f"python alone {_value(cli['python_alone_seconds'])} s; db upgrade "
+            f"{_value(cli['db_upgrade_seconds'])} s; sources list "
+            f"{_value(cli['sources_list_seconds'])} s; {cli['launches']} launches",
         )
     if memory:
         model = memory["model_only"]

@@ -183,7 +183,7 @@ async def _measure(
             settings = bot_settings(copy.url, server.url)
             services = build_services(settings, embedder=embedder)
             application = build_application(settings, services)
-            await start_bot(application, settings)
+            await start_bot(application)
             try:
                 with ReplyWatcher(server) as watcher:
                     ask = [questions[i % len(questions)] for i in range(sequential_questions)]

@@ -1,18 +1,27 @@
-"""Building and running the Telegram application: the same for production and tests."""
+"""Building and running the Telegram application: the same for production and tests.
+
+python-telegram-bot runs it. `parley run` calls `run_polling`, PTB's own loop: initialise,
+`post_init` (command menu, jobs), poll until SIGTERM or SIGINT, stop, `post_stop`, shut down.
+Code that owns its event loop (tests, the bench, the playground's test harness) uses
+`start_bot`/`stop_bot`, PTB's documented steps for custom loops, with the same hooks in the
+same order. A webhook runner would be `application.run_webhook(...)` beside `run_polling`.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
+from collections.abc import Callable
+from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
+    Defaults,
     MessageHandler,
     filters,
 )
@@ -27,6 +36,7 @@ from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+ALLOWED_UPDATES = Update.ALL_TYPES
 
 USER_COMMANDS = [
     BotCommand("ask", "Ask a question about the talks"),
@@ -48,24 +58,53 @@ ADMIN_COMMANDS = [
 ]
 
 
+def bot_defaults() -> Defaults:
+    """Every message is Telegram HTML without link previews unless a call says otherwise
+    (the digests' plain-text fallback passes ``parse_mode=None``)."""
+    return Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+
+
+class ParleyApplication(Application):  # type: ignore[type-arg]
+    """PTB's Application with the one hook it lacks: `before_stop`, called the moment stopping
+    begins. PTB's `stop` then waits for the updates and jobs under way, and a digest fan-out
+    must hear first that it may start no new digest, or that wait would send them all."""
+
+    def __init__(self, *, before_stop: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._before_stop = before_stop
+
+    async def stop(self) -> None:
+        """Stop new digests, then stop as PTB does."""
+        log.info("Stopping Parley")
+        self._before_stop()
+        await super().stop()
+
+
 def build_application(settings: Settings, services: Services) -> Application:  # type: ignore[type-arg]
     """The Telegram application with every handler, talking to the configured Bot API."""
-    application = (
-        ApplicationBuilder()
-        .token(settings.bot_token())
-        .base_url(settings.bot_api_url())
-        .base_file_url(settings.bot_file_url())
-        .concurrent_updates(True)
-        .rate_limiter(DeliveryRateLimiter())
-        .build()
-    )
-    application.bot_data[SERVICES_KEY] = BotServices(
+    bot_services = BotServices(
         core=services,
         digests=DigestSender(services.sessions, admin_ids=settings.admin_ids),
         questions=QuestionBatcher(services.answerer.ask_many),
         admin_ids=settings.admin_ids,
         poll_seconds=settings.source_poll_seconds,
     )
+    application = (
+        ApplicationBuilder()
+        .application_class(ParleyApplication, {"before_stop": bot_services.digests.stop})
+        .token(settings.bot_token())
+        .base_url(settings.bot_api_url())
+        .base_file_url(settings.bot_file_url())
+        .defaults(bot_defaults())
+        .concurrent_updates(True)
+        .rate_limiter(DeliveryRateLimiter())
+        .post_init(_started)
+        .post_stop(_stopped)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = bot_services
     _add_handlers(application)
     application.add_error_handler(errors.handle_error)
     return application
@@ -122,38 +161,45 @@ async def register_commands(application: Application, admin_ids: frozenset[int])
             log.info("No admin command menu for %s: %s", admin_id, error)
 
 
-async def start_bot(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Initialise, register commands and start long polling."""
+async def _started(application: Application) -> None:  # type: ignore[type-arg]
+    """PTB's post_init: the command menu, then polling sources and resuming pending digests."""
+    bot_services: BotServices = application.bot_data[SERVICES_KEY]
+    await register_commands(application, bot_services.admin_ids)
+    polling.schedule_all(application, bot_services)
+    log.info("Parley is starting as @%s", application.bot.username)
+
+
+async def _stopped(application: Application) -> None:  # type: ignore[type-arg]
+    """PTB's post_stop: updates, jobs and digests under way have finished."""
+    log.info("Parley stopped; digests not sent yet stay pending for the next start")
+
+
+def run_polling(application: Application) -> None:  # type: ignore[type-arg]
+    """Long polling until SIGTERM or SIGINT (PTB's stop signals), then a clean stop.
+
+    A Bot API that cannot be reached or refuses the token raises its TelegramError here.
+    """
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+
+
+async def start_bot(application: Application) -> None:  # type: ignore[type-arg]
+    """`run_polling`'s start inside an event loop the caller owns."""
     await application.initialize()
-    await register_commands(application, settings.admin_ids)
-    await application.start()
-    polling.schedule_all(application, application.bot_data[SERVICES_KEY])
+    if application.post_init is not None:
+        await application.post_init(application)
     assert application.updater is not None
-    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-    log.info("Parley is running as @%s", application.bot.username)
+    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    await application.start()
 
 
 async def stop_bot(application: Application) -> None:  # type: ignore[type-arg]
-    """Stop polling and shut down cleanly; unsent digests stay pending for the next start."""
-    bot_services = application.bot_data.get(SERVICES_KEY)
-    if isinstance(bot_services, BotServices):
-        bot_services.digests.stop()
+    """`run_polling`'s stop inside an event loop the caller owns; unsent digests stay pending."""
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
         await application.stop()
+        if application.post_stop is not None:
+            await application.post_stop(application)
     await application.shutdown()
-
-
-async def serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Run until SIGTERM or SIGINT, then stop cleanly."""
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
-    await start_bot(application, settings)
-    try:
-        await stopping.wait()
-    finally:
-        log.info("Stopping Parley")
-        await stop_bot(application)
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)

@@ -1,51 +1,38 @@
-"""The `parley` command: ingest articles, ask questions, manage the database, run the bot."""
+"""The `parley` command: ingest articles, ask questions, manage the database, run the bot.
+
+Only the standard library is imported up front, so that `parley --help` answers at once: each
+command imports what it uses (the model, torch, Telegram) when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import itertools
-import json
 import logging
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot import cli_sources, logs
-from bot.services import ModelMismatchError, Services, build_services
-from bot.settings import Settings, SettingsError
-from knowledge import ingest
-from knowledge.answering import Answer
-from knowledge.documents import DocumentError
-from knowledge.embedding import EmbeddingError
-from knowledge.ranking import RankingModelError
-from knowledge.sources import SourceError
-from storage import archive
-from storage.db import create_database_engine, current_revision, upgrade_database
+from bot import cli_sources
+from bot.cli_articles import run_ask, run_ingest, run_reindex
+from bot.cli_support import CommandError, archive_for, knowledge_errors, services_for
 
 if TYPE_CHECKING:
     from telegram.error import TelegramError
 
-PROGRESS_THRESHOLD = 200  # passages; shorter runs finish before a bar would help
+    from bot.settings import Settings
 
 log = logging.getLogger("parley")
-stderr = Console(stderr=True)
-
-
-class CommandError(Exception):
-    """A command cannot go on; the message is for the person who ran it."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `parley` console script."""
     args = build_parser().parse_args(argv)
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import logs
+    from bot.settings import Settings, SettingsError
+
     try:
         settings = Settings()
     except ValidationError as error:
@@ -58,14 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: Callable[[argparse.Namespace, Settings], int] = args.handler
         return handler(args, settings)
-    except (
-        CommandError,
-        ModelMismatchError,
-        EmbeddingError,
-        RankingModelError,
-        SettingsError,
-        SourceError,
-    ) as error:
+    except (CommandError, SettingsError) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
@@ -135,6 +115,8 @@ def _non_empty_path(text: str) -> str:
 
 def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
     """Log to standard error, with ``secrets`` redacted; quiet the chatty libraries."""
+    from bot import logs
+
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -149,131 +131,39 @@ def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
         "apscheduler",
     ):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext").addFilter(_startup_failure_traceback)
 
 
-@contextmanager
-def services_for(settings: Settings, *, check_model: bool = True) -> Iterator[Services]:
-    """Services for one command, closed when it ends."""
-    services = build_services(settings, check_model=check_model)
-    try:
-        yield services
-    finally:
-        services.close()
-
-
-@contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on standard error for long runs on a terminal."""
-    if total < PROGRESS_THRESHOLD or not stderr.is_terminal:
-        yield None
-        return
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=stderr, transient=True) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda advance: progress.advance(task, advance)
-
-
-def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    """`parley ingest`: store new articles, or preview them with --dry-run."""
-    urls = [path for path in args.paths if path.lower().startswith(("http://", "https://"))]
-    paths = [path for path in args.paths if path not in urls]
-    with services_for(settings) as services:
-        plans, problems = services.ingestor.plan_files(paths) if paths else ([], [])
-        if urls:
-            page_plans, page_problems = asyncio.run(_plan_pages(services, urls))
-            plans, problems = plans + page_plans, problems + page_problems
-        if args.dry_run:
-            for plan in plans:
-                print(_preview(plan, as_json=args.json), flush=True)
-        else:
-            total = sum(len(plan.passages) for plan in plans)
-            with progress_bar(total, "Embedding passages") as advance:
-                report = services.ingestor.store(plans, progress=advance)
-            for plan in report.stored:
-                _say(args, "stored", plan)
-            for plan in report.duplicates:
-                _say(args, "duplicate", plan)
-            stored_passages = sum(len(plan.passages) for plan in report.stored)
-            print(
-                f"Stored {len(report.stored)} article(s) with {stored_passages} passage(s); "
-                f"{len(report.duplicates)} already in the archive.",
-                file=sys.stderr,
-            )
-    for problem in problems:
-        print(f"parley: {problem}", file=sys.stderr)
-    return 1 if problems else 0
-
-
-async def _plan_pages(
-    services: Services, urls: list[str]
-) -> tuple[list[ingest.ArticlePlan], list[DocumentError]]:
-    plans, problems = [], []
-    for url in urls:
-        try:
-            plans.append(await services.sources.preview_page(url))
-        except SourceError as error:
-            problems.append(DocumentError(url, str(error)))
-    return plans, problems
-
-
-def _preview(plan: ingest.ArticlePlan, *, as_json: bool) -> str:
-    preview = plan.preview()
-    if as_json:
-        return json.dumps(preview, ensure_ascii=False)
-    return (
-        f"{preview['title']}\n  source: {preview['source']}  date: {preview['date'] or 'unknown'}"
-        f"  passages: {preview['passages']}\n  {preview['url']}"
-    )
-
-
-def _say(args: argparse.Namespace, status: str, plan: ingest.ArticlePlan) -> None:
-    if args.json:
-        print(json.dumps({"status": status, **plan.preview()}, ensure_ascii=False), flush=True)
-    else:
-        print(f"{status}: {plan.document.title} ({plan.document.url})")
-
-
-def run_ask(args: argparse.Namespace, settings: Settings) -> int:
-    """`parley ask`: answer questions from arguments or standard input."""
-    questions = _questions(args.questions, sys.stdin)
-    first = next(questions, None)
-    if first is None:
-        raise CommandError("no question given: pass one as an argument or on standard input")
-    with services_for(settings) as services:
-        services.seed_if_empty()
-        for question in itertools.chain([first], questions):
-            started = time.perf_counter()
-            answer = services.answerer.ask(question)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            print(_render_answer(answer, as_json=args.json, elapsed_ms=elapsed_ms), flush=True)
-    return 0
-
-
-def _questions(given: Sequence[str], stdin: TextIO) -> Iterator[str]:
-    """The questions given, else standard input's lines one at a time as they arrive, so that
-    a live conversation on a pipe gets each answer before it writes the next question."""
-    for line in given or stdin:
-        if line.strip():
-            yield line.strip()
-
-
-def _render_answer(answer: Answer, *, as_json: bool, elapsed_ms: float) -> str:
-    if as_json:
-        record = {**answer.as_json(), "elapsed_ms": round(elapsed_ms, 1)}
-        return json.dumps(record, ensure_ascii=False)
-    return f"Q: {answer.question}\n{answer.text}\n"
+def _startup_failure_traceback(record: logging.LogRecord) -> bool:
+    """Drop the traceback PTB logs when it gives up starting (the Bot API unreachable, the
+    token refused): `parley run` says why in one sentence. Its polling loop retries forever
+    and so never logs this."""
+    return not (record.module == "networkloop" and record.levelno >= logging.ERROR)
 
 
 def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:
-    """`parley sources add|list|remove`."""
-    with services_for(settings) as services:
-        for line in cli_sources.run_sources(args, services):
-            print(line)
+    """`parley sources add|list|remove`; only adding needs the model."""
+    if args.sources_command == "add":
+        with services_for(settings) as services:
+            print(cli_sources.add(args.url, services))
+        return 0
+    with archive_for(settings) as sessions:
+        if args.sources_command == "list":
+            print("\n".join(cli_sources.listing(sessions)))
+            return 0
+        removed = cli_sources.remove(args.source_id, sessions)
+    if removed is None:
+        raise CommandError(
+            f"There is no active source #{args.source_id}; `parley sources list` lists them."
+        )
+    print(removed)
     return 0
 
 
 def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     """`parley db upgrade`: apply pending migrations."""
+    from storage.db import create_database_engine, current_revision, upgrade_database
+
     engine = create_database_engine(settings.database_url)
     try:
         upgrade_database(engine)
@@ -283,31 +173,18 @@ def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_reindex(_args: argparse.Namespace, settings: Settings) -> int:
-    """`parley reindex`: re-embed every passage with the configured model."""
-    with services_for(settings, check_model=False) as services:
-        with services.sessions() as session:
-            total = archive.passage_count(session)
-        with progress_bar(total, "Re-embedding passages") as advance:
-            count = ingest.reindex(
-                sessions=services.sessions, embedder=services.embedder, progress=advance
-            )
-    print(f"Re-embedded {count} passage(s) with {services.embedder.model_id}.")
-    return 0
-
-
 def run_main(_args: argparse.Namespace, settings: Settings) -> int:
     """`parley run`: migrate, seed an empty archive, and run the bot until SIGTERM."""
     from telegram.error import TelegramError
 
-    from bot.app import build_application, serve  # Telegram is loaded only to run the bot
+    from bot.app import build_application, run_polling  # Telegram is loaded only to run the bot
 
     token = settings.bot_token()  # a missing or malformed token fails before the model loads
     with services_for(settings) as services:
         services.seed_if_empty()
         application = build_application(settings, services)
         try:
-            asyncio.run(serve(application, settings))
+            run_polling(application)
         except TelegramError as error:
             raise CommandError(_bot_api_failure(error, settings, token)) from None
     return 0
@@ -336,7 +213,8 @@ def run_playground(_args: argparse.Namespace, settings: Settings) -> int:
     """`parley playground`: the bot on a local Bot API server, with a chat page, until SIGTERM."""
     from playground.runner import run  # the playground is loaded only when it is asked for
 
-    return run(settings)
+    with knowledge_errors():
+        return run(settings)
 
 
 if __name__ == "__main__":

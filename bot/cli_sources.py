@@ -1,13 +1,18 @@
-"""`parley sources add|list|remove`: managing web sources from the command line."""
+"""`parley sources add|list|remove`: managing web sources from the command line.
+
+Listing and removing touch only the archive, so they load no model (nor the web stack).
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bot.services import Services
-from storage import sources
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from bot.services import Services
 
 
 def add_parser(commands: argparse._SubParsersAction, handler: Callable[..., int]) -> None:  # type: ignore[type-arg]
@@ -18,27 +23,52 @@ def add_parser(commands: argparse._SubParsersAction, handler: Callable[..., int]
     add.add_argument("url", metavar="URL")
     actions.add_parser("list", help="list the active sources")
     remove = actions.add_parser("remove", help="stop following a source (its articles stay)")
-    remove.add_argument("source_id", metavar="ID")
+    remove.add_argument("source_id", type=_source_id, metavar="ID")
     parser.set_defaults(handler=handler)
 
 
-def run_sources(args: argparse.Namespace, services: Services) -> Iterator[str]:
-    """Carry out one `parley sources` action, yielding the lines to print."""
-    if args.sources_command == "add":
-        check = asyncio.run(services.sources.add(args.url))
-        yield (
-            f"Added source #{check.source_id}: {check.name} ({check.kind}); found "
-            f"{check.found} article(s), {len(check.stored)} new. The running bot polls it "
-            "and sends the digest."
+def _source_id(text: str) -> int:
+    number = text.strip().lstrip("#")
+    if not number.isdigit():
+        raise argparse.ArgumentTypeError(
+            f"not a source number: {text!r} (`parley sources list` shows them, e.g. #3)"
         )
-    elif args.sources_command == "remove":
-        removed = services.sources.remove(args.source_id)
-        yield f"Removed source #{removed.id} ({removed.name}); its articles stay in the archive."
-    else:
-        with services.sessions() as session:
-            listed = sources.active_sources(session)
-        if not listed:
-            yield "No sources yet."
-        for source in listed:
-            count = f"{source.articles} article(s)"
-            yield "\t".join([f"#{source.id}", source.kind, count, source.name, source.url or ""])
+    return int(number)
+
+
+def add(url: str, services: Services) -> str:
+    """Detect, fetch and store a source; the line to print."""
+    import asyncio  # here, not above: `parley --help` imports this module
+
+    check = asyncio.run(services.sources.add(url))
+    return (
+        f"Added source #{check.source_id}: {check.name} ({check.kind}); found "
+        f"{check.found} article(s), {len(check.stored)} new. The running bot polls it "
+        "and sends the digest."
+    )
+
+
+def listing(sessions: sessionmaker[Session]) -> list[str]:
+    """The active sources, one line each."""
+    from storage import sources
+
+    with sessions() as session:
+        listed = sources.active_sources(session)
+    if not listed:
+        return ["No sources yet."]
+    lines = []
+    for source in listed:
+        fields = [f"#{source.id}", source.kind, f"{source.articles} article(s)", source.name]
+        lines.append("\t".join([*fields, source.url or ""]))
+    return lines
+
+
+def remove(source_id: int, sessions: sessionmaker[Session]) -> str | None:
+    """Stop following the source; the line to print, None when there is no such source."""
+    from storage import sources
+
+    with sessions.begin() as session:
+        removed = sources.deactivate_source(session, source_id=source_id)
+        if removed is None:
+            return None
+        return f"Removed source #{removed.id} ({removed.name}); its articles stay in the archive."

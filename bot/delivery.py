@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter
 
@@ -42,6 +43,8 @@ ApiResult = bool | dict[str, Any] | list[dict[str, Any]]
 Callback = Callable[..., Coroutine[Any, Any, ApiResult]]
 
 
+# Hand-written, unlike the per-chat pace: aiolimiter serves its waiters by amount and arrival
+# only, so it cannot let a reply overtake digests already waiting.
 class SendBudget:
     """Evenly spaced send slots shared by every message of the bot: one slot each
     1/per_second seconds. Urgent waiters (replies to people) take the next slot before any
@@ -87,10 +90,14 @@ class SendBudget:
 
 @dataclass
 class _ChatPace:
-    """When a chat may next receive a message; sends to one chat go one at a time."""
+    """One chat's pace: its sends one at a time, at most one per interval (a leaky bucket)."""
 
+    limiter: AsyncLimiter
     turn: asyncio.Lock = field(default_factory=asyncio.Lock)
-    ready_at: float = 0.0
+
+    def idle(self) -> bool:
+        """Nothing waiting and the bucket empty: a new pace would behave the same."""
+        return not self.turn.locked() and self.limiter.has_capacity()
 
 
 class DeliveryRateLimiter(AIORateLimiter):
@@ -135,27 +142,26 @@ class DeliveryRateLimiter(AIORateLimiter):
             return await send()
         pace = self._pace(chat_id)
         async with pace.turn:
+            await pace.limiter.acquire()
             loop = asyncio.get_running_loop()
-            if (wait := pace.ready_at - loop.time()) > 0:
-                await asyncio.sleep(wait)
+            taken = loop.time()
             try:
                 return await send()
             finally:
-                # Counted from when the previous message was answered, not sent: Telegram
-                # must never see two within the interval, however the network jitters.
-                pace.ready_at = loop.time() + self._chat_interval
+                # The interval counts from Telegram's answer, not from the wait's end (which
+                # the overall budget and retries may delay): top the bucket up by what leaked
+                # meanwhile, so Telegram never sees two within the interval.
+                leaked = (loop.time() - taken) / self._chat_interval
+                await pace.limiter.acquire(min(leaked, 1.0))
 
     def _pace(self, chat_id: object) -> _ChatPace:
         if len(self._paces) > MAX_TRACKED_CHATS:
-            now = asyncio.get_running_loop().time()
-            idle = [
-                key
-                for key, pace in self._paces.items()
-                if not pace.turn.locked() and pace.ready_at <= now
-            ]
-            for key in idle:  # a pace only matters until its chat may receive again
+            for key in [key for key, pace in self._paces.items() if pace.idle()]:
                 del self._paces[key]
-        return self._paces.setdefault(chat_id, _ChatPace())
+        pace = self._paces.get(chat_id)
+        if pace is None:
+            pace = self._paces[chat_id] = _ChatPace(AsyncLimiter(1, self._chat_interval))
+        return pace
 
     async def _send(
         self,

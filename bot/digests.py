@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 
 from bot import replies
@@ -195,12 +194,10 @@ class DigestSender:
     async def _send_part(self, bot: Bot, batch: Batch, index: int) -> None:
         """Send one part and record it; raises NotRecorded when the record failed."""
         part = batch.parts[index]
-        await bot.send_message(
-            batch.chat_id,
-            part.text,
-            parse_mode=ParseMode.HTML if part.html else None,
-            disable_web_page_preview=True,
-        )
+        if part.html:  # HTML without link previews: the application's Defaults
+            await bot.send_message(batch.chat_id, part.text)
+        else:  # an explicit None overrides the Defaults' HTML: Telegram gets no parse mode
+            await bot.send_message(batch.chat_id, part.text, parse_mode=None)
         if not await self._record(batch.id, index + 1):
             raise NotRecorded(f"digest {batch.id}, part {index + 1}")
 
@@ -253,7 +250,7 @@ class DigestSender:
         for admin_id in sorted(self._admin_ids):
             try:
                 for text in notice:
-                    await bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+                    await bot.send_message(admin_id, text)
             except TelegramError as failure:
                 log.warning("Could not tell admin %s about a refused digest: %s", admin_id, failure)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
 
@@ -28,9 +27,12 @@ def schedule_all(application: Application, bot_services: BotServices) -> None:  
     for position, source_id in enumerate(source_ids):
         first = interval * (position + 1) / (len(source_ids) + 1)
         schedule_source(queue, source_id, interval, first=first)
-    # Digests left pending by a crash or a restart go out now, and any stragglers later.
-    # (PTB reads first=0 as "not given" and would wait a whole interval.)
-    queue.run_repeating(send_digests, interval=DIGEST_RETRY_SECONDS, first=0.01, name="digests")
+    # Digests left pending by a crash or a restart go out as soon as the queue starts, however
+    # late that is after this call (post_init runs before it), and any stragglers later.
+    queue.run_once(send_digests, when=0, name="digests", job_kwargs={"misfire_grace_time": None})
+    queue.run_repeating(
+        send_digests, interval=DIGEST_RETRY_SECONDS, first=DIGEST_RETRY_SECONDS, name="digests"
+    )
 
 
 def schedule_source(queue: JobQueue, source_id: int, interval: float, *, first: float) -> None:  # type: ignore[type-arg]
@@ -77,7 +79,7 @@ async def notify_admins(
     for admin_id in sorted(bot_services.admin_ids):
         try:
             for text in replies.source_deactivated(check):
-                await context.bot.send_message(admin_id, text, parse_mode=ParseMode.HTML)
+                await context.bot.send_message(admin_id, text)
         except TelegramError as error:
             log.warning(
                 "Could not tell admin %s about source #%d: %s", admin_id, check.source_id, error

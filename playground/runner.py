@@ -8,7 +8,6 @@ served from this machine.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from telegram.ext import Application
 
-from bot.app import build_application, serve
+from bot.app import build_application, run_polling
 from bot.services import Services, build_services
 from bot.settings import Settings, SettingsError
 from knowledge.embedding import Embedder
@@ -116,7 +115,8 @@ def build_bot(
 def open_playground(
     settings: Settings, *, port: int | None = None, embedder: Embedder | None = None
 ) -> Playground:
-    """Start the page and build the bot; start polling with `bot.app.start_bot`."""
+    """Start the page and build the bot; start polling with `bot.app.start_bot` (tests) or
+    `bot.app.run_polling`."""
     server, users = start_page(settings, port=port)
     try:
         return build_bot(settings, server, users, embedder=embedder)
@@ -134,7 +134,7 @@ def run(settings: Settings) -> int:
         print(f"Chat with the bot there as {names}. Ctrl-C stops it.", flush=True)
         playground = build_bot(settings, server, users)
         try:
-            asyncio.run(serve(playground.application, playground.settings))
+            run_polling(playground.application)
         finally:
             playground.services.close()
     finally:

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.app import bot_defaults
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender
 from bot.services import Services
@@ -32,13 +33,15 @@ def server() -> Iterator[BotApiServer]:
 
 
 def make_bot(server: BotApiServer, *, read_timeout: float = 5.0) -> ExtBot[None]:
-    """A bot with production's limiter, made quick: short per-chat gap, fast retries."""
+    """A bot with production's limiter and defaults, made quick: short per-chat gap, fast
+    retries."""
     limiter = DeliveryRateLimiter(network_retries=1, backoff=0.01, chat_interval=0.01)
     return ExtBot(
         TOKEN,
         base_url=f"{server.url}/bot",
         request=HTTPXRequest(read_timeout=read_timeout),
         rate_limiter=limiter,
+        defaults=bot_defaults(),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 
 
 async def reply_html(update: Update, messages: Sequence[str]) -> list[Message]:
@@ -18,11 +18,7 @@ async def reply_html(update: Update, messages: Sequence[str]) -> list[Message]:
     sent = []
     for number, text in enumerate(messages):
         sent.append(
-            await message.reply_text(
-                text,
-                parse_mode=ParseMode.HTML,
-                do_quote=quote_asker and number == 0,
-                disable_web_page_preview=True,
-            )
+            # HTML without link previews: the application's Defaults.
+            await message.reply_text(text, do_quote=quote_asker and number == 0)
         )
     return sent

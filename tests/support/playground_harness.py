@@ -41,7 +41,7 @@ class BackgroundPlayground:
         self._playground = open_playground(self._settings, port=0, embedder=self._embedder)
         self._thread.start()
         try:
-            self._run(start_bot(self.playground.application, self.playground.settings))
+            self._run(start_bot(self.playground.application))
         except BaseException:
             self.__exit__(None, None, None)
             raise
