@@ -95,7 +95,7 @@ def build_services(
         check_embedding_model(sessions, embedder)
     with sessions() as session:
         vectors = load_vector_index(session, model=embedder.model_id, dimension=embedder.dimension)
-        fingerprints = FingerprintIndex(archive.article_fingerprints(session))
+        fingerprints = FingerprintIndex(archive.article_minhashes(session))
     fulltext = fulltext_index_for(engine)
     ingestor = Ingestor(
         sessions=sessions,

@@ -16,7 +16,7 @@ from knowledge.chunking import chunk_passages, passage_sentences
 from knowledge.cleaning import bounded, comparable
 from knowledge.documents import Document, DocumentError, find_files, read_document
 from knowledge.embedding import Embedder
-from knowledge.fingerprints import FingerprintIndex, simhash
+from knowledge.fingerprints import FingerprintIndex, minhash
 from knowledge.terms import index_terms
 from storage import archive, sentence_vectors
 from storage.fulltext import FullTextIndex
@@ -43,7 +43,7 @@ class ArticlePlan:
     document: Document
     passages: list[str]
     content_hash: str
-    fingerprint: int | None
+    fingerprint: bytes | None  # MinHash signature, for near-duplicates
 
     def preview(self) -> dict[str, object]:
         """The article as `parley ingest --dry-run --json` shows it."""
@@ -100,7 +100,7 @@ class Ingestor:
         passages = chunk_passages(
             document.paragraphs, max_tokens=budget, count_tokens=self._embedder.count_tokens
         )
-        return ArticlePlan(document, passages, content_hash(document.text), simhash(document.text))
+        return ArticlePlan(document, passages, content_hash(document.text), minhash(document.text))
 
     def plan_files(self, paths: Iterable[str]) -> tuple[list[ArticlePlan], list[DocumentError]]:
         """Read and plan every file under the paths, collecting what cannot be read."""
@@ -178,7 +178,7 @@ class Ingestor:
                 published_at=document.published_at,
                 text=document.text,
                 content_hash=plan.content_hash,
-                fingerprint=plan.fingerprint,
+                minhash=plan.fingerprint,
                 passages=[
                     archive.NewPassage(text, index_terms(text), text_hash(text), matrix[i])
                     for i, text in enumerate(plan.passages)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,7 +96,7 @@ def add_article(
     published_at: datetime | None,
     text: str,
     content_hash: str,
-    fingerprint: int | None,
+    minhash: bytes | None,
     passages: Sequence[NewPassage],
     model: str,
     fulltext: FullTextIndex,
@@ -113,7 +113,7 @@ def add_article(
             published_at=published_at,
             text=text,
             content_hash=content_hash,
-            fingerprint=fingerprint,
+            minhash=minhash,
         )
         .returning(Article.id)
     )
@@ -209,7 +209,12 @@ def passage_count(session: Session) -> int:
     return int(session.scalar(select(func.count(Passage.id))) or 0)
 
 
-def article_fingerprints(session: Session) -> list[int]:
-    """The near-duplicate fingerprint of every article that has one."""
-    found = session.scalars(select(Article.fingerprint).where(Article.fingerprint.is_not(None)))
-    return [value for value in found if value is not None]
+def article_minhashes(session: Session) -> Iterator[bytes]:
+    """The MinHash signature of every article that has one, streamed: at a million articles
+    they take 512 MB, which a list of them would hold twice while the index is built."""
+    found = session.scalars(
+        select(Article.minhash)
+        .where(Article.minhash.is_not(None))
+        .execution_options(yield_per=10_000)
+    )
+    return (value for value in found if value is not None)

@@ -89,7 +89,10 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    fingerprint: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    fingerprint: Mapped[int | None] = mapped_column(BigInteger, default=None)  # unused since 0012
+    # MinHash signature (knowledge.fingerprints): NUM_PERM little-endian uint32; None when the
+    # text is too short to fingerprint, so never a near-duplicate.
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     source: Mapped[Source] = relationship(back_populates="articles")

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+from datasketch import MinHash
+
 from knowledge.cleaning import parse_article
-from knowledge.fingerprints import FingerprintIndex, simhash
+from knowledge.fingerprints import (
+    NUM_PERM,
+    SIGNATURE_BYTES,
+    FingerprintIndex,
+    estimated_jaccard,
+    minhash,
+    shingles,
+)
 from tests.conftest import SEED_ARTICLE
 
 OTHER_REPORT = (
@@ -20,32 +31,76 @@ def seed_text() -> str:
     return parse_article(SEED_ARTICLE.read_text()).text
 
 
-def index_of(text: str) -> FingerprintIndex:
-    fingerprint = simhash(text)
-    assert fingerprint is not None
-    return FingerprintIndex([fingerprint])
+def signature(text: str) -> bytes:
+    found = minhash(text)
+    assert found is not None
+    return found
+
+
+def syndicated_copy(body: str) -> str:
+    """Another outlet's print of the story: a byline, a dateline, and one sentence dropped."""
+    sentences = body.split(". ")
+    shortened = ". ".join(sentences[:3] + sentences[4:])
+    return parse_article(
+        "Trump and Putin to skip Istanbul talks\n\nBy Staff Writer\n\n"
+        f"ISTANBUL (Example Wire) - {shortened}\n\nRead more\n\n© 2025 Example Wire."
+    ).text
 
 
 def test_a_syndicated_copy_of_a_stored_article_is_a_near_duplicate() -> None:
     body = seed_text()
-    copy = parse_article(
-        "Trump and Putin to skip Istanbul talks\n\nBy Staff Writer\n\n"
-        f"ISTANBUL (Example Wire) - {body}\n\nRead more\n\n© 2025 Example Wire."
-    ).text
-    index = index_of(body)
+    copy = syndicated_copy(body)
+    index = FingerprintIndex([signature(body)])
 
     assert copy != body
-    assert index.has_near_duplicate(simhash(copy))
+    assert index.has_near_duplicate(signature(copy))
 
 
 def test_another_report_on_the_same_talks_is_not_a_near_duplicate() -> None:
-    index = index_of(seed_text())
+    index = FingerprintIndex([signature(seed_text())])
 
-    assert not index.has_near_duplicate(simhash(OTHER_REPORT))
+    assert not index.has_near_duplicate(signature(OTHER_REPORT))
 
 
 def test_a_text_too_short_to_fingerprint_is_never_a_duplicate() -> None:
-    index = index_of(seed_text())
+    index = FingerprintIndex([signature(seed_text()), None])
 
-    assert simhash("Talks resume in Istanbul.") is None
+    assert minhash("Talks resume in Istanbul.") is None
     assert not index.has_near_duplicate(None)
+    assert len(index) == 1
+
+
+def test_a_signature_is_datasketchs_minhash_stored_as_little_endian_uint32() -> None:
+    body = seed_text()
+    expected = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    expected.update_batch(shingles(body) or set())
+    other = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32")
+    other.update_batch(shingles(syndicated_copy(body)) or set())
+
+    stored = signature(body)
+
+    assert len(stored) == SIGNATURE_BYTES
+    assert np.array_equal(np.frombuffer(stored, dtype="<u4"), expected.hashvalues)
+    assert estimated_jaccard(stored, signature(syndicated_copy(body))) == expected.jaccard(other)
+
+
+def test_the_same_text_always_gets_the_same_signature() -> None:
+    assert minhash(OTHER_REPORT) == minhash(OTHER_REPORT.upper().replace(" ", "  "))
+
+
+def test_near_duplicates_are_found_among_many_stored_signatures() -> None:
+    rng = np.random.default_rng(11)
+    unrelated = rng.integers(0, 2**32, size=(5000, NUM_PERM), dtype=np.uint32)
+    index = FingerprintIndex(row.astype("<u4").tobytes() for row in unrelated)
+    body = seed_text()
+    probe = signature(syndicated_copy(body))
+
+    assert len(index) == 5000
+    assert not index.has_near_duplicate(probe)
+    index.add(signature(body))  # added last, past the matrix's first growth
+    assert index.has_near_duplicate(probe)
+
+
+def test_a_signature_of_the_wrong_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="512 bytes"):
+        FingerprintIndex().add(b"\x00" * 64)
