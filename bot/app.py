@@ -179,7 +179,7 @@ def run_polling(application: Application) -> None:  # type: ignore[type-arg]
 
     A Bot API that cannot be reached or refuses the token raises its TelegramError here.
     """
-    application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
 async def start_bot(application: Application) -> None:  # type: ignore[type-arg]

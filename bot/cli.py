@@ -7,7 +7,6 @@ command imports what it uses (the model, torch, Telegram) when it runs.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -17,11 +16,11 @@ from bot.cli_articles import run_ask, run_ingest, run_reindex
 from bot.cli_support import CommandError, archive_for, knowledge_errors, services_for
 
 if TYPE_CHECKING:
+    from logging import LogRecord
+
     from telegram.error import TelegramError
 
     from bot.settings import Settings
-
-log = logging.getLogger("parley")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,6 +114,8 @@ def _non_empty_path(text: str) -> str:
 
 def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
     """Log to standard error, with ``secrets`` redacted; quiet the chatty libraries."""
+    import logging
+
     from bot import logs
 
     logging.basicConfig(
@@ -134,11 +135,11 @@ def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
     logging.getLogger("telegram.ext").addFilter(_startup_failure_traceback)
 
 
-def _startup_failure_traceback(record: logging.LogRecord) -> bool:
+def _startup_failure_traceback(record: LogRecord) -> bool:
     """Drop the traceback PTB logs when it gives up starting (the Bot API unreachable, the
     token refused): `parley run` says why in one sentence. Its polling loop retries forever
     and so never logs this."""
-    return not (record.module == "networkloop" and record.levelno >= logging.ERROR)
+    return not (record.module == "networkloop" and record.levelname in ("ERROR", "CRITICAL"))
 
 
 def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:
