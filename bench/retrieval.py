@@ -10,10 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.archive import Say, ensure_archive, load_matrix
 from bench.corpus import DIMENSION, VectorModel, Vectors, question_words
+from bench.int8_scan import Int8Scan
 from bench.stats import latency_summary, ratio
 from knowledge.answering import Answerer
 from knowledge.embedding import BUNDLED_MODEL_ID, Embedder
@@ -23,7 +24,7 @@ from knowledge.terms import content_terms
 from knowledge.wordsim import word_similarity_for
 from storage.db import create_database_engine, session_factory
 from storage.fulltext import SqliteFullTextIndex
-from storage.vectors import Matrix, VectorIndex, load_vector_index
+from storage.vectors import Matrix, VectorIndex, load_vector_index, saved_index_path
 
 TOP = 10
 WARMUP = 5
@@ -91,7 +92,8 @@ def make_queries(
     return queries
 
 
-OPERATIONS = ("dense", "fts", "hybrid", "answer", "embedding")
+OPERATIONS = ("dense", "fts", "fts_unbudgeted", "hybrid", "answer", "embedding")
+UNBUDGETED = 2**62  # a postings budget no archive reaches: every term searched, as before
 SETTLE_SECONDS = 1.0
 
 
@@ -102,7 +104,9 @@ class Subjects:
     ids: npt.NDArray[np.int64]
     matrix: Vectors
     index: VectorIndex
+    previous: Int8Scan
     fulltext: SqliteFullTextIndex
+    unbudgeted: SqliteFullTextIndex
     retriever: Retriever
     answerer: Answerer
     embedder: Embedder
@@ -113,20 +117,31 @@ class Subjects:
         exact = brute_force(self.ids, self.matrix, query.vector)
         return time.perf_counter() - began, exact
 
+    def time_previous(self, query: Query, exact: list[int]) -> tuple[float, float]:
+        """The previous int8 scan's seconds and its recall@10 against `exact`."""
+        began = time.perf_counter()
+        found = self.previous.search(query.vector, TOP)
+        seconds = time.perf_counter() - began
+        return seconds, len(set(exact) & {passage_id for passage_id, _ in found}) / TOP
+
     def time_query(
         self, session: Session, query: Query, exact: list[int], shift: int
-    ) -> tuple[dict[str, float], float, bool]:
+    ) -> tuple[dict[str, float], dict[str, float], bool]:
         """Each operation's seconds for one query (in a rotated order, so none always goes
-        first), recall@10 of the dense search against `exact`, and whether it was answered."""
+        first); recall@10 of the dense search against `exact` and the overlap of the budgeted
+        full-text top 10 with the unbudgeted one; whether it was answered."""
         times: dict[str, float] = {}
         dense: list[tuple[int, float]] = []
+        lexical: dict[str, list[tuple[int, float]]] = {"fts": [], "fts_unbudgeted": []}
         covered = False
         for name in OPERATIONS[shift:] + OPERATIONS[:shift]:
             began = time.perf_counter()
             if name == "dense":
                 dense = self.index.search(query.vector, TOP)
             elif name == "fts":
-                self.fulltext.search(session, query.terms, TOP)
+                lexical[name] = self.fulltext.search(session, query.terms, TOP)
+            elif name == "fts_unbudgeted":
+                lexical[name] = self.unbudgeted.search(session, query.terms, TOP)
             elif name == "hybrid":
                 weights = self.retriever.term_weights(query.terms)
                 self.retriever.retrieve(vector=query.vector, weights=weights, limit=TOP)
@@ -136,7 +151,9 @@ class Subjects:
                 self.embedder.embed([query.text])
             times[name] = time.perf_counter() - began
         recall = len(set(exact) & {passage_id for passage_id, _ in dense}) / TOP
-        return times, recall, covered
+        budgeted, unbudgeted = ({pid for pid, _ in found} for found in lexical.values())
+        overlap = len(budgeted & unbudgeted) / max(1, len(unbudgeted))
+        return times, {"recall": recall, "fts_overlap": overlap}, covered
 
 
 def measure_size(
@@ -148,10 +165,7 @@ def measure_size(
         say(f"  built the {size:,}-passage archive in {archive.build_seconds:.0f} s")
     engine = create_database_engine(archive.url)
     sessions = session_factory(engine)
-    start = time.perf_counter()
-    with sessions() as session:
-        index = load_vector_index(session, model=BUNDLED_MODEL_ID, dimension=DIMENSION)
-    index_load = time.perf_counter() - start
+    index, loading = load_index(sessions, say)
     ids, matrix = load_matrix(archive.path, dimension=DIMENSION)
     asked = make_queries(archive.path, ids, matrix, queries + WARMUP, seed=1000 + size)
     fulltext = SqliteFullTextIndex()
@@ -162,29 +176,38 @@ def measure_size(
         model=load_ranking_model(),
         words=word_similarity_for(getattr(embedder, "model", None)),
     )
-    subjects = Subjects(ids, matrix, index, fulltext, retriever, answerer, embedder)
-    times: dict[str, list[float]] = {name: [] for name in ("baseline", *OPERATIONS)}
+    subjects = Subjects(
+        ids, matrix, index, Int8Scan(ids, matrix), fulltext,
+        SqliteFullTextIndex(postings_budget=UNBUDGETED), retriever, answerer, embedder,
+    )  # fmt: skip
+    times: dict[str, list[float]] = {name: [] for name in ("baseline", "previous", *OPERATIONS)}
     recalls: list[float] = []
+    previous_recalls: list[float] = []
+    overlaps: list[float] = []
     covered = 0
-    say(f"  {size:,} passages: index loaded in {index_load:.1f} s; {queries} queries")
-    # The baseline gets its own pass: numpy's BLAS threads keep spinning after a large
+    say(f"  {size:,} passages: index ready ({loading}); {queries} queries")
+    # The baselines get their own pass: numpy's BLAS threads keep spinning after a large
     # product and would slow whatever torch runs next (a question's embedding: 8 → 17 ms).
     exact = []
     for number, query in enumerate(asked):
         seconds, found = subjects.time_baseline(query)
+        previous_seconds, previous_recall = subjects.time_previous(query, found)
         exact.append(found)
         if number >= WARMUP:
             times["baseline"].append(seconds)
+            times["previous"].append(previous_seconds)
+            previous_recalls.append(previous_recall)
     time.sleep(SETTLE_SECONDS)
     with sessions() as session:
         for number, query in enumerate(asked):
-            taken, recall, answered = subjects.time_query(
+            taken, agreement, answered = subjects.time_query(
                 session, query, exact[number], number % len(OPERATIONS)
             )
             if number >= WARMUP:
                 for name, seconds in taken.items():
                     times[name].append(seconds)
-                recalls.append(recall)
+                recalls.append(agreement["recall"])
+                overlaps.append(agreement["fts_overlap"])
                 covered += answered
             if number and number % 50 == 0:
                 say(f"  {size:,} passages: {number} of {len(asked)} queries")
@@ -195,13 +218,19 @@ def measure_size(
         "articles": archive.articles,
         "queries": queries,
         "archive_build_seconds": _rounded(archive.build_seconds),
-        "index_load_seconds": round(index_load, 2),
+        **loading.figures(),
+        "index_lists": index.lists,
+        "index_probes": index.probes,
         "dense_ms": summaries["dense"],
         "baseline_ms": summaries["baseline"],
+        "previous_int8_scan_ms": summaries["previous"],
+        "previous_int8_scan_recall_at_10": round(float(np.mean(previous_recalls)), 4),
         "dense_speedup_vs_baseline_p50": ratio(
             summaries["baseline"]["p50"], summaries["dense"]["p50"]
         ),
         "fts_ms": summaries["fts"],
+        "fts_unbudgeted_ms": summaries["fts_unbudgeted"],
+        "fts_top10_overlap_with_unbudgeted": round(float(np.mean(overlaps)), 3),
         "hybrid_ms": summaries["hybrid"],
         "answer_ms": summaries["answer"],
         "question_embedding_ms": summaries["embedding"],
@@ -209,6 +238,45 @@ def measure_size(
         "recall_at_10_worst": round(float(np.min(recalls)), 4),
         "answers_covered": round(covered / max(1, queries), 3),
     }
+
+
+@dataclass(frozen=True)
+class Loading:
+    """How the index came to be: built from the BLOBs (and saved), and/or read back."""
+
+    built_seconds: float | None
+    saved_seconds: float | None
+
+    def figures(self) -> dict[str, float | None]:
+        return {
+            "index_build_seconds": _rounded(self.built_seconds),
+            "index_load_seconds": _rounded(self.saved_seconds or self.built_seconds),
+        }
+
+    def __str__(self) -> str:
+        built = "" if self.built_seconds is None else f"built in {self.built_seconds:.1f} s; "
+        saved = "" if self.saved_seconds is None else f"loaded in {self.saved_seconds:.1f} s"
+        return (built + saved).rstrip("; ")
+
+
+def load_index(sessions: sessionmaker[Session], say: Say) -> tuple[VectorIndex, Loading]:
+    """The index as `parley run` gets it. When there was no saved index yet, the build is
+    timed and then the saved one is loaded again, as the next start would."""
+    with sessions() as session:
+        path = saved_index_path(session, BUNDLED_MODEL_ID)
+    was_saved = path is not None and path.exists()
+    began = time.perf_counter()
+    with sessions() as session:
+        index = load_vector_index(session, model=BUNDLED_MODEL_ID, dimension=DIMENSION)
+    first = time.perf_counter() - began
+    if was_saved or path is None or not path.exists():
+        return index, Loading(None if was_saved else first, first if was_saved else None)
+    say(f"  built the vector index in {first:.0f} s; loading the saved one")
+    del index
+    began = time.perf_counter()
+    with sessions() as session:
+        index = load_vector_index(session, model=BUNDLED_MODEL_ID, dimension=DIMENSION)
+    return index, Loading(first, time.perf_counter() - began)
 
 
 def _rounded(value: float | None) -> float | None:
