@@ -36,7 +36,7 @@ class RunningBot:
         """Send a private message and return the texts of the replies it gets."""
         before = len(self.replies(chat_id))
         self.server.send_user_message(chat_id=chat_id, user_id=user_id or chat_id, text=text)
-        messages = await self.server.await_messages(chat_id, before + count, timeout=20)
+        messages = await self.server.await_messages(chat_id, before + count, timeout=120)
         return [message["text"] for message in messages[before:]]
 
     def replies(self, chat_id: int) -> list[str]:
@@ -60,7 +60,7 @@ async def start_running_bot(
     return RunningBot(server, settings, services, application)
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+async def eventually(condition: Callable[[], bool], timeout: float = 60.0) -> None:
     """Wait until the condition holds, failing after the timeout."""
     deadline = time.monotonic() + timeout
     while not condition():
