@@ -28,6 +28,7 @@ from knowledge.stories import group_stories
 from storage import deliveries, news, paces, subscriptions
 from storage.deliveries import Batch, Part
 from storage.models import utcnow
+from storage.sources import ArticleSummary
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -276,9 +277,7 @@ class DigestSender:
                 return None
             # The summary and the chat's next moment are recorded together: it goes out once.
             paces.advance(session, chat_id=chat_id, now=now)
-            # Several outlets' articles about one event make one entry (knowledge.stories).
-            vectors = news.article_vectors(session, ids=[article.id for article in articles])
-            parts = [Part(text) for text in replies.digest(group_stories(articles, vectors))]
+            parts = [Part(text) for text in render_digest(session, articles)]
             return deliveries.start_batch(
                 session, chat_id=chat_id, delivery_ids=delivery_ids, parts=parts
             )
@@ -321,3 +320,10 @@ async def _uninterrupted(work: Coroutine[Any, Any, T]) -> T:
         if not task.cancelled():
             task.exception()  # retrieved: the cancellation is what the caller sees
         raise
+
+
+def render_digest(session: Session, articles: list[ArticleSummary]) -> list[str]:
+    """A digest's messages: several outlets' articles about one event make one entry
+    (knowledge.stories)."""
+    vectors = news.article_vectors(session, ids=[article.id for article in articles])
+    return replies.digest(group_stories(articles, vectors))

@@ -13,7 +13,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import bot_defaults
 from bot.delivery import DeliveryRateLimiter
-from bot.digests import DigestSender
+from bot.digests import DigestSender, render_digest
 from bot.services import Services
 from playground.bot_api import BotApiServer
 from storage import deliveries, subscriptions
@@ -91,11 +91,9 @@ def is_subscribed(services: Services, chat_id: int) -> bool:
 
 def digest_parts(services: Services, chat_id: int) -> list[str]:
     """The digest the chat should get, rendered as the sender renders it."""
-    from bot import replies
-
     with services.sessions() as session:
         _, articles = deliveries.pending_for_chat(session, chat_id=chat_id)
-    return replies.digest(articles)
+        return render_digest(session, articles)
 
 
 async def test_a_digest_cut_short_resumes_with_its_next_part(

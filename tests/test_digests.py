@@ -134,17 +134,27 @@ async def test_admins_are_told_when_a_failing_source_is_deactivated(
 
 
 async def test_a_long_digest_is_split_and_paced_to_one_message_a_second_per_chat(
-    running_bot: RunningBot, bot_api: BotApiServer, site: WebServer
+    bot_api: BotApiServer, bot_settings: Settings, real_embedder: Embedder, site: WebServer
 ) -> None:
-    subscribe(running_bot, [SUBSCRIBERS[0]])
-    stories = [story(number, "Very long running humanitarian corridor") for number in range(40)]
-    bot_api.enforce_rate_limit(per_second=30, per_chat_per_second=1)
+    # Three days apart, the rounds are separate events, never one story.
+    stories = [
+        story(number, "Very long running humanitarian corridor", hours_ago=1 + 72 * number)
+        for number in range(40)
+    ]
+    settings = bot_settings.model_copy(update={"digest_backfill_hours": 72 * 41})
+    running_bot = await start_running_bot(bot_api, settings, real_embedder)
+    try:
+        subscribe(running_bot, [SUBSCRIBERS[0]])
+        bot_api.enforce_rate_limit(per_second=30, per_chat_per_second=1)
 
-    await running_bot.ask(ADMIN, f"/addsource {publish(site, stories)}")
-    await eventually(lambda: len(digests_to(bot_api, SUBSCRIBERS[0])) >= 1, timeout=180)
-    await eventually(
-        lambda: "Ask me about them" in "".join(running_bot.replies(SUBSCRIBERS[0])), timeout=120
-    )
+        await running_bot.ask(ADMIN, f"/addsource {publish(site, stories)}")
+        await eventually(lambda: len(digests_to(bot_api, SUBSCRIBERS[0])) >= 1, timeout=180)
+        await eventually(
+            lambda: "Ask me about them" in "".join(running_bot.replies(SUBSCRIBERS[0])),
+            timeout=120,
+        )
+    finally:
+        await running_bot.stop()
 
     parts = running_bot.replies(SUBSCRIBERS[0])
     assert len(parts) >= 2 and all(len(part) <= 4096 for part in parts)
