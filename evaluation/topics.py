@@ -29,7 +29,8 @@ from storage.models import Article, Passage, PassageVector
 from storage.vectors import blob_to_vector
 
 LABELS = Path(__file__).resolve().parent / "topics" / "labels.json"
-THRESHOLDS = [round(0.20 + 0.01 * step, 2) for step in range(61)]
+# Up to 1.40: Parley's score adds the share of topic words (0–1) to a cosine.
+THRESHOLDS = [round(0.20 + 0.01 * step, 2) for step in range(121)]
 
 
 @dataclass(frozen=True)
