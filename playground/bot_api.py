@@ -39,6 +39,7 @@ from playground.protocol import (
     parse_html,
     user_entities,
 )
+from playground.webhooks import WebhookMethods
 
 __all__ = ["ApiError", "BotApiServer", "MessagesTimeout", "parse_body", "parse_html"]
 
@@ -46,7 +47,7 @@ RATE_LIMITED_METHODS = frozenset({"sendMessage", "editMessageText"})
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 
-class BotApiServer(BotApiMethods, ChatFaults):
+class BotApiServer(BotApiMethods, ChatFaults, WebhookMethods):
     """Local Bot API: records what the bot does and lets tests or people act as its users."""
 
     def __init__(
@@ -99,6 +100,7 @@ class BotApiServer(BotApiMethods, ChatFaults):
         self._too_many = 0
         self._members: dict[tuple[int, int], str] = {}  # (chat, user) → status; else "member"
         self._init_faults()
+        self._init_webhooks()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> BotApiServer:

@@ -10,6 +10,7 @@ import copy
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from playground.protocol import (
@@ -40,6 +41,7 @@ class BotApiMethods:
     _blocked: set[int]
     _members: dict[tuple[int, int], str]
     _chats: dict[int, JSONDict]
+    _refuse_polling_while_webhook: Callable[[], None]  # playground.webhooks
 
     def _new_message(
         self, chat_id: int, sender: JSONDict, text: str, entities: list[JSONDict], reply_to: Any
@@ -85,24 +87,20 @@ class BotApiMethods:
 
     _api_log_out = _api_close
 
-    def _api_set_webhook(self, params: JSONDict) -> bool:
-        self._webhook = dict(params) if params.get("url") else None
-        return True
-
-    def _api_delete_webhook(self, params: JSONDict) -> bool:
-        self._webhook = None
-        if truthy(params.get("drop_pending_updates")):
-            self._updates.clear()
-        return True
-
+    # setWebhook, deleteWebhook and getWebhookInfo: playground.webhooks
     def _api_get_updates(self, params: JSONDict) -> list[JSONDict]:
+        self._refuse_polling_while_webhook()
         offset = int_param(params, "offset", 0)
         if offset < 0:  # keep only the last -offset updates
             self._updates = self._updates[offset:]
         elif offset:  # confirms (drops) all updates below offset
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = float(params.get("timeout") or 0)
-        self._cond.wait_for(lambda: bool(self._updates) or self._stopping, timeout)
+        self._cond.wait_for(
+            lambda: bool(self._updates) or self._stopping or self._webhook is not None, timeout
+        )
+        if self._webhook is not None:  # set meanwhile: its updates go to the webhook now
+            return []
         return copy.deepcopy(self._updates[: max(1, min(100, int_param(params, "limit", 100)))])
 
     def _api_send_message(self, params: JSONDict) -> JSONDict:
