@@ -201,10 +201,10 @@ def test_admin_adds_a_feed_and_the_subscriber_sees_the_digest(screen: ChatScreen
         screen.send(f"/addsource {feed}")
         screen.wait_for_bot_message("source #")
         screen.screenshot("admin-added-feed")
-        screen.wait(lambda: screen.user_button("Alice").find_elements(By.CLASS_NAME, "unread"), 60)
+        screen.wait(lambda: screen.user_button("Alice").find_elements(By.CLASS_NAME, "unread"), 120)
         screen.screenshot("digest-waiting-for-alice")
         screen.chat_as("Alice")
-        digest = screen.wait_for_bot_message(title, timeout=30)
+        digest = screen.wait_for_bot_message(title, timeout=120)
         screen.screenshot("alice-reads-digest")
 
     assert title in digest.text
@@ -227,3 +227,27 @@ def _rss(site: str, title: str, path: str) -> str:
         "<description>Negotiators will meet again in Istanbul next month.</description>"
         "</item></channel></rss>"
     )
+
+
+def test_following_a_topic_its_buttons_pace_and_catching_up(screen: ChatScreen) -> None:
+    screen.send("/subscribe prisoner exchange")
+    screen.wait_for_bot_message("Following “prisoner exchange”")
+    screen.send("/topics")
+    listed = screen.wait_for_bot_message("Topics this chat follows")
+    screen.screenshot("topics-with-buttons")
+    item = listed.find_element(By.XPATH, "..")
+    item.find_element(By.XPATH, ".//button[contains(text(), 'prisoner exchange')]").click()
+    screen.wait_for_bot_message("follows no topics")
+    screen.screenshot("topic-dropped")
+    screen.send("/digest daily 08:00 Europe/Kyiv")
+    paced = screen.wait_for_bot_message("Digests here now come")
+    screen.screenshot("daily-pace")
+    screen.send("/timeline peace talks")
+    timeline = screen.wait_for_bot_message("Timeline")
+    screen.screenshot("timeline")
+    screen.send("/whatsnew 3650d")
+    screen.wait_for_bot_message("new")
+    screen.screenshot("whatsnew")
+
+    assert "08:00 (Europe/Kyiv)" in paced.text
+    assert "2025-05-15" in timeline.text  # the seed article, dated

@@ -119,7 +119,7 @@ class ChatScreen:
         """The bot's messages in the open conversation, oldest first."""
         return self.driver.find_elements(By.CSS_SELECTOR, "#messages .from-bot .bubble")
 
-    def wait_for_bot_message(self, containing: str, timeout: float = 30) -> WebElement:
+    def wait_for_bot_message(self, containing: str, timeout: float = 120) -> WebElement:
         """The first bot message whose text contains ``containing``, once it is shown."""
 
         def found() -> WebElement | None:
@@ -130,7 +130,7 @@ class ChatScreen:
 
         return self.wait(found, timeout)
 
-    def wait(self, condition: Callable[[], T | None], timeout: float = 15) -> T:
+    def wait(self, condition: Callable[[], T | None], timeout: float = 60) -> T:
         """Poll ``condition`` until it returns something truthy; return that."""
 
         def check(_driver: object) -> T | Literal[False]:
