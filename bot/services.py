@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -11,19 +11,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from knowledge.answering import Answerer
+from knowledge.catch_up import ArchiveFollower, FollowingRetriever
 from knowledge.embedding import Embedder, load_embedder
 from knowledge.fetching import Fetcher
-from knowledge.fingerprints import FingerprintIndex
 from knowledge.ingest import Ingestor, IngestReport
 from knowledge.ranking import load_ranking_model
-from knowledge.retrieval import Retriever
 from knowledge.sources import SourceManager
 from knowledge.wordsim import word_similarity_for
-from storage import archive
+from storage import archive, changes
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
 from storage.sentence_vectors import SentenceStore
-from storage.vectors import VectorIndex, load_vector_index
+from storage.vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +41,12 @@ class Services:
     embedder: Embedder
     fulltext: FullTextIndex
     vectors: VectorIndex
+    follower: ArchiveFollower  # keeps `vectors` and the fingerprints in step with the archive
     ingestor: Ingestor
     answerer: Answerer
     fetcher: Fetcher
     sources: SourceManager
+    _listener: changes.ChangeListener | None = field(default=None, init=False, repr=False)
 
     def seed_if_empty(self) -> IngestReport | None:
         """Ingest the seed articles when the archive holds none."""
@@ -63,8 +64,17 @@ class Services:
         log.info("Seeded the archive with %d articles from %s", len(report.stored), seeds)
         return report
 
+    def follow_changes(self) -> None:
+        """Catch up the moment another process commits a change (PostgreSQL's LISTEN), not
+        only on the bot's interval; nothing to do on SQLite. For long-running processes."""
+        if self._listener is None:
+            self._listener = changes.listen_for_changes(self.engine, self.follower.catch_up)
+
     def close(self) -> None:
         """Release the database and HTTP connections."""
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
         self.fetcher.close()
         self.engine.dispose()
 
@@ -93,19 +103,19 @@ def build_services(
     embedder = embedder or load_embedder(settings.embedding_model)
     if check_model:
         check_embedding_model(sessions, embedder)
-    with sessions() as session:
-        vectors = load_vector_index(session, model=embedder.model_id, dimension=embedder.dimension)
-        fingerprints = FingerprintIndex(archive.article_minhashes(session))
+    follower = ArchiveFollower.load(sessions, model=embedder.model_id, dimension=embedder.dimension)
+    vectors = follower.vectors
     fulltext = fulltext_index_for(engine)
     ingestor = Ingestor(
         sessions=sessions,
         embedder=embedder,
         fulltext=fulltext,
         vectors=vectors,
-        fingerprints=fingerprints,
+        fingerprints=follower.fingerprints,
         max_bytes=settings.max_article_bytes,
+        follower=follower,
     )
-    retriever = Retriever(sessions=sessions, fulltext=fulltext, vectors=vectors)
+    retriever = FollowingRetriever(sessions=sessions, fulltext=fulltext, follower=follower)
     fetcher = Fetcher(
         timeout=settings.fetch_timeout_seconds,
         max_bytes=settings.max_article_bytes,
@@ -118,6 +128,7 @@ def build_services(
         embedder=embedder,
         fulltext=fulltext,
         vectors=vectors,
+        follower=follower,
         ingestor=ingestor,
         answerer=Answerer(
             embedder=embedder,

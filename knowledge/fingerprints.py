@@ -130,6 +130,11 @@ class FingerprintIndex:
         if signature is not None:
             self._extend([signature])
 
+    def add_many(self, signatures: Iterable[bytes | None]) -> None:
+        """Remember several stored articles' signatures at once (catching up with what
+        other processes stored)."""
+        self._extend([signature for signature in signatures if signature is not None])
+
     def _extend(self, signatures: list[bytes]) -> None:
         if not signatures:
             return

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +19,12 @@ from knowledge.documents import Document, DocumentError, find_files, read_docume
 from knowledge.embedding import Embedder
 from knowledge.fingerprints import FingerprintIndex, minhash
 from knowledge.terms import index_terms
-from storage import archive, sentence_vectors
+from storage import archive, changes, sentence_vectors
 from storage.fulltext import FullTextIndex
 from storage.vectors import Matrix, VectorIndex
+
+if TYPE_CHECKING:
+    from knowledge.catch_up import ArchiveFollower
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 64
@@ -82,8 +86,10 @@ class Ingestor:
         vectors: VectorIndex,
         fingerprints: FingerprintIndex,
         max_bytes: int,
+        follower: ArchiveFollower | None = None,
     ) -> None:
         self._sessions = sessions
+        self._follower = follower
         self._fingerprints = fingerprints
         self._embedder = embedder
         self._fulltext = fulltext
@@ -209,8 +215,15 @@ class Ingestor:
                     passages=plan.passages,
                     vectors=matrix,
                 )
-        self._vectors.add(ids, matrix)
-        self._fingerprints.add(plan.fingerprint)
+            # Last, so that on PostgreSQL other writers wait for its lock only until commit.
+            change_id = changes.record_change(
+                session, kind=changes.ChangeKind.ADDED, article_id=article.id
+            )
+        if self._follower is not None:
+            self._follower.stored(change_id, ids, matrix, plan.fingerprint)
+        else:
+            self._vectors.add(ids, matrix)
+            self._fingerprints.add(plan.fingerprint)
         log.info("Stored %r (%d passages)", document.title, len(ids))
         return article.id
 
@@ -231,6 +244,7 @@ def reindex(
             done += len(ids)
             if progress:
                 progress(len(ids))
+        changes.record_change(session, kind=changes.ChangeKind.REINDEXED)
     return done
 
 

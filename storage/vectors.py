@@ -23,7 +23,7 @@ import numpy.typing as npt
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
-from storage.models import PassageVector
+from storage.models import Passage, PassageVector
 from storage.vector_engine import EngineIndex, Ids
 from storage.vector_engine import Matrix as Matrix  # re-exported: callers import it from here
 
@@ -116,13 +116,17 @@ class VectorIndex:
         vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         if new_ids.shape[0] != vectors.shape[0]:
             raise ValueError("each vector needs exactly one id")
+        with self._lock:
+            self._add_held(new_ids, vectors)
+
+    def _add_held(self, new_ids: Ids, vectors: Matrix) -> None:
+        """`add`, with the lock held by the caller."""
         if not len(new_ids):
             return
-        with self._lock:
-            if not self._engine.inverted and len(self._engine) + len(new_ids) >= self.ivf_threshold:
-                self._engine = self._inverted_from_flat(new_ids, vectors)
-            else:
-                self._engine.add(new_ids, vectors)
+        if not self._engine.inverted and len(self._engine) + len(new_ids) >= self.ivf_threshold:
+            self._engine = self._inverted_from_flat(new_ids, vectors)
+        else:
+            self._engine.add(new_ids, vectors)
 
     def _inverted_from_flat(self, new_ids: Ids, new_vectors: Matrix) -> EngineIndex:
         """Train an inverted index on everything held plus the new vectors, and fill it.
@@ -139,6 +143,25 @@ class VectorIndex:
             end = start + ADD_CHUNK
             engine.add(ids[start:end], vectors[start:end])
         return engine
+
+    def add_missing(self, ids: Iterable[int], vectors: Matrix) -> int:
+        """Add the vectors of passages not held yet (catching up may meet a passage twice:
+        once from this process's own ingest, once from the database); how many were added."""
+        wanted = np.fromiter(ids, dtype=np.int64)
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        if wanted.shape[0] != vectors.shape[0]:
+            raise ValueError("each vector needs exactly one id")
+        with self._lock:
+            fresh = np.array([self._engine.vector(int(i)) is None for i in wanted], dtype=bool)
+            self._add_held(wanted[fresh], vectors[fresh])
+        return int(fresh.sum())
+
+    def replace_with(self, other: VectorIndex) -> None:
+        """Hold what another index holds from now on (a reload, swapped in at once, so
+        searches meanwhile see the old vectors rather than none)."""
+        with self._lock:
+            self._engine = other._engine
+            self.ivf_threshold = other.ivf_threshold
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget the vectors of these passages (ids it does not hold are ignored)."""
@@ -288,6 +311,22 @@ def _build_inverted(
     for batch_ids, vectors in _stream(session, model, dimension):
         index.add(batch_ids, vectors)
     return index
+
+
+def vectors_of_articles(
+    session: Session, *, model: str, dimension: int, article_ids: Sequence[int]
+) -> tuple[Ids, Matrix]:
+    """The stored vectors of these articles' passages, for catching up with other writers."""
+    rows: list[Row[int, bytes]] = []
+    for start in range(0, len(article_ids), FETCH_CHUNK):
+        chunk = list(article_ids[start : start + FETCH_CHUNK])
+        rows += session.execute(
+            select(PassageVector.passage_id, PassageVector.vector)
+            .join(Passage, Passage.id == PassageVector.passage_id)
+            .where(PassageVector.model == model, Passage.article_id.in_(chunk))
+            .order_by(PassageVector.passage_id)
+        ).all()
+    return _matrix(rows, dimension)
 
 
 def _stored_ids(session: Session, model: str) -> Ids:
