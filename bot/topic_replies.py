@@ -21,8 +21,10 @@ def topic_followed(topic: str, *, added: bool) -> list[str]:
     if not added:
         return _messages(plain(f"This chat already follows “{topic}”; nothing changed."))
     return _messages(
-        plain(f"Following “{topic}”: this chat's digests now carry only articles about "),
-        plain("its topics. /topics lists them; /unsubscribe stops everything."),
+        plain(
+            f"Following “{topic}”: this chat's digests now carry only articles about "
+            "its topics. /topics lists them; /unsubscribe stops everything."
+        ),
     )
 
 
@@ -37,8 +39,10 @@ def too_many_topics() -> list[str]:
 def subscribed_with_topics(topics: Sequence[str]) -> list[str]:
     """/subscribe alone in a chat that follows topics: say what it gets."""
     return _messages(
-        plain("This chat is subscribed and follows these topics, so its digests carry only "),
-        plain("articles about them:"),
+        plain(
+            "This chat is subscribed and follows these topics, so its digests carry only "
+            "articles about them:"
+        ),
         *[plain(f"• {topic}") for topic in topics],
         plain("To get every article instead, drop them with /topics."),
     )
