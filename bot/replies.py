@@ -28,7 +28,10 @@ USER_COMMANDS: tuple[tuple[str, str], ...] = (
     ("/timeline <topic>", "what happened on a topic, oldest first, with dates and links"),
     ("/sources", "where the articles come from"),
     ("/subscribe", "get a digest in this chat when new articles arrive"),
-    ("/unsubscribe", "stop the digests"),
+    ("/subscribe <topic>", "only articles about a topic, e.g. prisoner exchange"),
+    ("/topics", "the topics this chat follows, with buttons to drop them"),
+    ("/digest [now | daily 08:00 Europe/Kyiv]", "digests at once, or daily or weekly"),
+    ("/unsubscribe", "stop the digests and forget the topics"),
     ("/help", "this list"),
 )
 ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
