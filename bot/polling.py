@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, JobQueue
@@ -13,10 +15,11 @@ from knowledge.sources import SourceCheck
 
 log = logging.getLogger(__name__)
 DIGEST_RETRY_SECONDS = 60
+POLL_JOB_PREFIX = "poll-source-"
 
 
 def _job_name(source_id: int) -> str:
-    return f"poll-source-{source_id}"
+    return f"{POLL_JOB_PREFIX}{source_id}"
 
 
 def schedule_all(application: Application, bot_services: BotServices) -> None:  # type: ignore[type-arg]
@@ -33,6 +36,49 @@ def schedule_all(application: Application, bot_services: BotServices) -> None:  
     queue.run_repeating(
         send_digests, interval=DIGEST_RETRY_SECONDS, first=DIGEST_RETRY_SECONDS, name="digests"
     )
+    schedule_catch_up(application, bot_services)
+
+
+def schedule_catch_up(application: Application, bot_services: BotServices) -> None:  # type: ignore[type-arg]
+    """Keep this worker in step with every other process on every worker, leader or not:
+    catch up on an interval, and at once on PostgreSQL's notifications."""
+    interval = bot_services.core.settings.catch_up_seconds
+    _queue(application).run_repeating(catch_up, interval=interval, first=interval, name="catch-up")
+    bot_services.core.follow_changes()
+
+
+async def catch_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take in what other processes wrote: articles and re-indexes into the indexes, sources
+    added or removed into the polling jobs."""
+    bot_services = services(context)
+    await asyncio.to_thread(bot_services.core.follower.catch_up)
+    source_ids = await asyncio.to_thread(bot_services.sources.polled_source_ids)
+    assert context.job_queue is not None
+    reconcile_sources(context.job_queue, source_ids, bot_services.poll_seconds)
+
+
+def reconcile_sources(queue: JobQueue, source_ids: Iterable[int], interval: float) -> None:  # type: ignore[type-arg]
+    """Poll exactly these sources: schedule the new ones, drop the ones no longer active.
+    A new one was fetched when it was added, so its first poll comes one interval later."""
+    active = set(source_ids)
+    scheduled = _scheduled_source_ids(queue)
+    for source_id in sorted(active - scheduled):
+        log.info("Polling source #%d, added by another process", source_id)
+        schedule_source(queue, source_id, interval, first=interval)
+    for source_id in sorted(scheduled - active):
+        log.info("No longer polling source #%d, removed or deactivated", source_id)
+        unschedule_source(queue, source_id)
+
+
+def _scheduled_source_ids(queue: JobQueue) -> set[int]:  # type: ignore[type-arg]
+    return {
+        job.data
+        for job in queue.jobs()
+        if job.name is not None
+        and job.name.startswith(POLL_JOB_PREFIX)
+        and isinstance(job.data, int)
+        and not job.removed
+    }
 
 
 def schedule_source(queue: JobQueue, source_id: int, interval: float, *, first: float) -> None:  # type: ignore[type-arg]

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     source_poll_seconds: float = Field(default=900, gt=0)
     digest_backfill_hours: float = Field(default=24, ge=0)
     max_source_failures: int = Field(default=5, gt=0)
+    # How often the bot picks up what other processes wrote: articles, re-indexes, sources.
+    catch_up_seconds: float = Field(default=2.0, gt=0)
 
     # The playground's own archive: its made-up users, private sources and local test pages
     # never land in the operator's DATABASE_URL.
