@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -244,3 +245,16 @@ class DigestPace(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     next_due_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Leader(Base):
+    """Who leads a kind of work shared by several workers, and until when (a lease).
+
+    The time is the database's clock in Unix seconds, so workers on machines whose clocks
+    disagree still agree on when a lease has run out."""
+
+    __tablename__ = "leaders"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[float] = mapped_column(Float)
