@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from knowledge import topics as topic_matching
 from knowledge.embedding import Embedder
 from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.stories import Story, group_stories, moment
 from knowledge.summaries import key_sentence, sentence_about
 from knowledge.terms import content_terms, term_set
 from storage import activity, news
+from storage import topics as followed_topics
 from storage.fulltext import FullTextIndex
 from storage.models import utcnow
 from storage.sources import ArticleSummary
@@ -134,6 +136,7 @@ class NewsDesk:
                 seen = activity.last_seen(session, chat_id=chat_id)
                 since = Since(seen, True) if seen else Since(now - DEFAULT_SPAN, False)
             articles = self._articles_since(session, since)
+            about = about or self._chat_topics(session, chat_id)
             articles = [article for article in articles if about is None or about(article)]
             vectors = news.article_vectors(session, ids=[article.id for article in articles])
             activity.record_seen(session, chat_id=chat_id, at=now)
@@ -164,6 +167,24 @@ class NewsDesk:
         events = [_timeline_event(story, best, terms) for story in group_stories(articles, vectors)]
         events.sort(key=lambda event: (event.date, event.article.id))
         return events[-MAX_EVENTS:]
+
+    def _chat_topics(self, session: Session, chat_id: int) -> ArticleFilter | None:
+        """For a chat that follows topics, whether an article is about one of them (the
+        same test that decides its digests); None for a chat that follows everything."""
+        followed = followed_topics.topics_of(session, chat_id=chat_id)
+        if not followed:
+            return None
+        model = self._embedder.model_id
+
+        def accepts(article: ArticleSummary) -> bool:
+            texts, vectors, _ = news.article_passages(session, article_id=article.id)
+            words = topic_matching.article_terms(article.title, texts)
+            return any(
+                topic_matching.is_about(topic, model=model, passages=vectors, words=words)
+                for topic in followed
+            )
+
+        return accepts
 
     @staticmethod
     def _articles_since(session: Session, since: Since) -> list[ArticleSummary]:

@@ -87,3 +87,20 @@ def last_digest_at(session: Session, *, chat_id: int) -> datetime | None:
             DigestBatch.chat_id == chat_id, DigestBatch.status == SENT
         )
     )
+
+
+def article_passages(
+    session: Session, *, article_id: int
+) -> tuple[list[str], Matrix, int]:
+    """An article's passage texts, their vectors (one row each) and the vectors' dimension."""
+    rows = session.execute(
+        select(Passage.text, PassageVector.vector, PassageVector.dimension)
+        .join(PassageVector, PassageVector.passage_id == Passage.id)
+        .where(Passage.article_id == article_id)
+        .order_by(Passage.position)
+    ).all()
+    if not rows:
+        return [], np.zeros((0, 0), dtype=np.float32), 0
+    dimension = int(rows[0].dimension)
+    vectors = np.stack([blob_to_vector(row.vector, dimension) for row in rows])
+    return [row.text for row in rows], vectors.astype(np.float32), dimension

@@ -179,3 +179,17 @@ async def test_timeline_without_a_topic_shows_how(running_bot: RunningBot) -> No
 async def test_the_menu_lists_whatsnew_and_timeline(running_bot: RunningBot) -> None:
     commands = {command["command"] for command in running_bot.server.commands}
     assert {"whatsnew", "timeline"} <= commands
+
+
+async def test_whatsnew_in_a_topic_chat_tells_only_of_its_topics(
+    running_bot: RunningBot, tmp_path: Path
+) -> None:
+    await running_bot.ask(READER, "/subscribe prisoner exchange")
+    await ingest(
+        running_bot, write(tmp_path / "news", [*SWAP_REPORTS, TARIFF_REPORT]), for_digests=False
+    )
+    [news] = await running_bot.ask(READER, "/whatsnew 3650d")
+
+    # The swap story (and the seed article, which mentions a prisoner exchange), not tariffs.
+    assert SWAP_REPORTS[0].url in news and "Volodymyr Zelensky" in news
+    assert TARIFF_REPORT.url not in news and "tariff" not in news.lower()
