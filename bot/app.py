@@ -4,11 +4,15 @@ python-telegram-bot runs it. `parley run` calls `run_polling`, PTB's own loop: i
 `post_init` (command menu, jobs), poll until SIGTERM or SIGINT, stop, `post_stop`, shut down.
 Code that owns its event loop (tests, the bench, the playground's test harness) uses
 `start_bot`/`stop_bot`, PTB's documented steps for custom loops, with the same hooks in the
-same order. A webhook runner would be `application.run_webhook(...)` beside `run_polling`.
+same order. `parley run --webhook` calls `run_webhook` instead: PTB's own web server takes
+Telegram's POSTs (refusing any without the secret token, 403), with the same hooks; so do
+`start_bot(..., webhook=...)` and `stop_bot` for code that owns its loop. Several workers
+may run at once: all answer, one leads the scheduled work (bot.leadership).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,8 +36,9 @@ from bot.context import SERVICES_KEY, BotServices
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender
 from bot.handlers import admin, info, news, pace, questions, subscriptions, topics
+from bot.leadership import LEADERSHIP_KEY, Leadership, leadership_of, schedule_leadership
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, WebhookSettings
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = Update.ALL_TYPES
@@ -105,6 +110,9 @@ def build_application(settings: Settings, services: Services) -> Application:  #
         .build()
     )
     application.bot_data[SERVICES_KEY] = bot_services
+    application.bot_data[LEADERSHIP_KEY] = Leadership(
+        services.sessions, lease_seconds=settings.leader_lease_seconds
+    )
     _add_handlers(application)
     application.add_error_handler(errors.handle_error)
     return application
@@ -162,15 +170,21 @@ async def register_commands(application: Application, admin_ids: frozenset[int])
 
 
 async def _started(application: Application) -> None:  # type: ignore[type-arg]
-    """PTB's post_init: the command menu, then polling sources and resuming pending digests."""
+    """PTB's post_init: the command menu, the scheduler lease, then polling sources and
+    resuming pending digests (both done only while this worker leads)."""
     bot_services: BotServices = application.bot_data[SERVICES_KEY]
     await register_commands(application, bot_services.admin_ids)
+    # Asked before the jobs start, so that a lone worker leads from its first job on.
+    await asyncio.to_thread(leadership_of(application).renew)
     polling.schedule_all(application, bot_services)
+    schedule_leadership(application, on_gained=polling.send_digests)
     log.info("Parley is starting as @%s", application.bot.username)
 
 
 async def _stopped(application: Application) -> None:  # type: ignore[type-arg]
-    """PTB's post_stop: updates, jobs and digests under way have finished."""
+    """PTB's post_stop: updates, jobs and digests under way have finished; another worker
+    may lead at once."""
+    await asyncio.to_thread(leadership_of(application).release)
     log.info("Parley stopped; digests not sent yet stay pending for the next start")
 
 
@@ -182,13 +196,44 @@ def run_polling(application: Application) -> None:  # type: ignore[type-arg]
     application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
-async def start_bot(application: Application) -> None:  # type: ignore[type-arg]
-    """`run_polling`'s start inside an event loop the caller owns."""
+def run_webhook(application: Application, webhook: WebhookSettings) -> None:  # type: ignore[type-arg]
+    """Take Telegram's webhook POSTs until SIGTERM or SIGINT, then stop as `run_polling` does.
+
+    Each worker registers the same public URL and secret token at start (Telegram keeps one
+    webhook per bot, and setting it again is harmless) and leaves it registered when it stops,
+    for the workers still running. A Bot API that refuses it raises its TelegramError here.
+    """
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret_token,
+        allowed_updates=ALLOWED_UPDATES,
+    )
+
+
+async def start_bot(
+    application: Application,  # type: ignore[type-arg]
+    *,
+    webhook: WebhookSettings | None = None,
+) -> None:
+    """`run_polling`'s start (or `run_webhook`'s) inside an event loop the caller owns."""
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)
     assert application.updater is not None
-    await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    if webhook is None:
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+    else:
+        await application.updater.start_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            secret_token=webhook.secret_token,
+            allowed_updates=ALLOWED_UPDATES,
+        )
     await application.start()
 
 

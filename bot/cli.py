@@ -97,7 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "reindex", help="re-embed every passage with the configured model"
     ).set_defaults(handler=run_reindex)
-    commands.add_parser("run", help="start the Telegram bot").set_defaults(handler=run_main)
+    run_parser = commands.add_parser("run", help="start the Telegram bot")
+    run_parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="take updates by webhook (WEBHOOK_* settings) instead of long polling",
+    )
+    run_parser.set_defaults(handler=run_main)
     commands.add_parser(
         "playground", help="try the bot in a browser, on a local stand-in for Telegram"
     ).set_defaults(handler=run_playground)
@@ -174,18 +180,23 @@ def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def run_main(_args: argparse.Namespace, settings: Settings) -> int:
-    """`parley run`: migrate, seed an empty archive, and run the bot until SIGTERM."""
+def run_main(args: argparse.Namespace, settings: Settings) -> int:
+    """`parley run [--webhook]`: migrate, seed an empty archive, and run the bot until SIGTERM."""
     from telegram.error import TelegramError
 
-    from bot.app import build_application, run_polling  # Telegram is loaded only to run the bot
+    # Telegram is loaded only to run the bot.
+    from bot.app import build_application, run_polling, run_webhook
 
     token = settings.bot_token()  # a missing or malformed token fails before the model loads
+    webhook = settings.webhook() if args.webhook else None  # so do webhook settings
     with services_for(settings) as services:
         services.seed_if_empty()
         application = build_application(settings, services)
         try:
-            run_polling(application)
+            if webhook is None:
+                run_polling(application)
+            else:
+                run_webhook(application, webhook)
         except TelegramError as error:
             raise CommandError(_bot_api_failure(error, settings, token)) from None
     return 0

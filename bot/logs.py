@@ -39,6 +39,8 @@ def secrets_in(settings: Settings) -> list[str]:
         password = make_url(settings.database_url).password
     except (ArgumentError, ValueError):
         password = None
+    if settings.webhook_secret_token is not None:
+        found.append(settings.webhook_secret_token.get_secret_value())
     if password:
         # The URL may spell it percent-encoded; logs may show either spelling.
         found += [str(password), quote(str(password), safe=""), quote_plus(str(password))]

@@ -11,6 +11,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 
 from bot import replies
 from bot.context import BotServices, services
+from bot.leadership import leads
 from knowledge.sources import SourceCheck
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ async def poll_source(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Poll one source; new articles go out as digests, a source that keeps failing is
     deactivated and the admins are told."""
     assert context.job is not None
+    if not leads(context):  # another worker polls
+        return
     source_id = context.job.data
     assert isinstance(source_id, int)
     bot_services = services(context)
@@ -114,8 +117,10 @@ async def poll_source(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Send whatever digests are waiting."""
-    await services(context).digests.send_pending(context.bot)
+    """Send whatever digests are waiting, if this worker leads: one sender across workers
+    keeps every digest part exactly once."""
+    if leads(context):
+        await services(context).digests.send_pending(context.bot)
 
 
 async def notify_admins(

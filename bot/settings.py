@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 OFFICIAL_BOT_API = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+# Telegram's rule for a webhook's secret token; 32 or more make it unguessable.
+SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one sentence for the operator."""
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where Telegram sends updates and where this worker listens for them."""
+
+    url: str
+    listen: str
+    port: int
+    path: str
+    secret_token: str
 
 
 class Settings(BaseSettings):
@@ -39,6 +54,17 @@ class Settings(BaseSettings):
     max_source_failures: int = Field(default=5, gt=0)
     # How often the bot picks up what other processes wrote: articles, re-indexes, sources.
     catch_up_seconds: float = Field(default=2.0, gt=0)
+
+    # Webhook mode (`parley run --webhook`): Telegram POSTs updates to WEBHOOK_URL, which a
+    # reverse proxy forwards to WEBHOOK_LISTEN:WEBHOOK_PORT at WEBHOOK_PATH on each worker.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8081, ge=1, le=65535)
+    webhook_path: str | None = None  # default: the path of WEBHOOK_URL
+    webhook_secret_token: SecretStr | None = None
+    # One worker leads the scheduled work (polling sources, digests) while it renews a lease
+    # this long; another takes over at most this long after the leader dies.
+    leader_lease_seconds: float = Field(default=30, ge=1)
 
     # The playground's own archive: its made-up users, private sources and local test pages
     # never land in the operator's DATABASE_URL.
@@ -81,3 +107,33 @@ class Settings(BaseSettings):
     def bot_file_url(self) -> str:
         """The Bot API base URL for file downloads."""
         return self.bot_api_url()[: -len("/bot")] + "/file/bot"
+
+    def webhook(self) -> WebhookSettings:
+        """The webhook settings, checked: one clear sentence when one is missing or wrong."""
+        url = (self.webhook_url or "").strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                "WEBHOOK_URL must be the public https:// address Telegram sends updates to, "
+                "e.g. https://bot.example.org/telegram."
+            )
+        secret = self.webhook_secret_token.get_secret_value() if self.webhook_secret_token else ""
+        if not secret.strip():
+            raise SettingsError(
+                "WEBHOOK_SECRET_TOKEN is not set: webhook mode will not start without one, or "
+                "anyone who finds the address could post updates (`openssl rand -hex 32` makes "
+                "one)."
+            )
+        if not SECRET_TOKEN_PATTERN.match(secret.strip()):
+            raise SettingsError(
+                "WEBHOOK_SECRET_TOKEN is malformed: 32 to 256 letters, digits, - or _ "
+                "(`openssl rand -hex 32` makes one)."
+            )
+        path = (self.webhook_path or parts.path or "/").strip()
+        return WebhookSettings(
+            url=url,
+            listen=self.webhook_listen,
+            port=self.webhook_port,
+            path=path if path.startswith("/") else f"/{path}",
+            secret_token=secret.strip(),
+        )

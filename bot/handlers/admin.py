@@ -59,8 +59,8 @@ async def add_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             bot_services.poll_seconds,
             first=bot_services.poll_seconds,
         )
-    if check.stored:
-        await bot_services.digests.send_pending(context.bot)
+    if check.stored:  # sent here when this worker leads, else by the leader within a minute
+        await polling.send_digests(context)
 
 
 @admins_only
