@@ -25,6 +25,7 @@ from bench import (
     retrieval,
     startup,
     telegram,
+    workers,
 )
 from bench.archive import ensure_archive
 from bench.corpus import GENERATOR_VERSION
@@ -33,7 +34,17 @@ from knowledge.embedding import load_embedder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-SECTIONS = ("retrieval", "engines", "memory", "ingest", "telegram", "digests", "startup", "cli")
+SECTIONS = (
+    "retrieval",
+    "engines",
+    "memory",
+    "ingest",
+    "telegram",
+    "digests",
+    "startup",
+    "cli",
+    "workers",
+)
 METHOD = {
     "archive": "Synthetic archives are built through Parley's own schema (Alembic migrations) "
     "with rows written by plain SQL executemany in bulk, not one transaction per article; "
@@ -88,6 +99,11 @@ METHOD = {
     "cli": "CLI start-up: `parley --help`, `parley db upgrade` and `parley sources list` "
     "(on a fresh SQLite archive) as cold processes, launch to exit, in turn with a bare "
     "`python -c pass`, after one untimed warm-up each; medians of the launches.",
+    "workers": "Webhook workers: 1 and 2 real `parley run --webhook` processes (real model) on "
+    "one throwaway PostgreSQL archive of the seed articles, behind a round-robin load "
+    "balancer (playground/load_balancer.py) that the local Bot API server POSTs updates to; "
+    "closed-loop users each ask the next evaluation question when the reply arrives, from a "
+    "new chat each time; answers counted in a window after 10 s of warm-up.",
     "memory": "Peak RSS: VmHWM of a fresh process per archive that builds Parley's "
     "services as `parley run` does (model, every vector, fingerprints) and answers one "
     "question; start-up RSS is the `parley run` process's VmHWM after its first answer.",
@@ -113,6 +129,8 @@ class Plan:
     startup_size: int = 1_000_000
     engine_size: int = 1_000_000
     graph_size: int = 100_000
+    worker_users: int = 8
+    worker_seconds: float = 30.0
 
 
 QUICK = Plan(
@@ -131,6 +149,8 @@ QUICK = Plan(
     startup_size=10_000,
     engine_size=20_000,
     graph_size=5_000,
+    worker_users=4,
+    worker_seconds=5.0,
 )
 
 
@@ -212,6 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             say=say,
         ),
         "cli": lambda: cli_start.run(launches=plan.cli_launches, say=say),
+        "workers": lambda: workers.run(
+            users=plan.worker_users,
+            seconds=plan.worker_seconds,
+            embedder=embedder,
+            say=say,
+            worker_counts=(1, 2),
+        ),
     }
     results["sections"] = {}
     for name in SECTIONS:

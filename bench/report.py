@@ -285,6 +285,16 @@ def _others(results: Results, console: Console) -> None:
             f"{_value(cli['db_upgrade_seconds'])} s; sources list "
             f"{_value(cli['sources_list_seconds'])} s; {cli['launches']} launches",
         )
+    if fleet := results.get("workers"):
+        for count in (1, 2):
+            if figures := fleet.get(f"workers_{count}"):
+                table.add_row(
+                    f"answers/s, {count} webhook worker(s), PostgreSQL ({fleet['users']} users)",
+                    _value(figures["answers_per_second"]),
+                    f"p50/p95 {_value(figures['latency_ms']['p50'])}/"
+                    f"{_value(figures['latency_ms']['p95'])} ms; per worker "
+                    f"{figures['share_per_worker']}; speed-up {fleet.get('speed_up_2_vs_1')}",
+                )
     if memory:
         model = memory["model_only"]
         for size, figures in memory.items():
