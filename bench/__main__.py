@@ -19,6 +19,7 @@ from bench import (
     cli_start,
     engines,
     fanout,
+    freshness,
     ingest,
     memory,
     report,
@@ -44,6 +45,7 @@ SECTIONS = (
     "startup",
     "cli",
     "workers",
+    "freshness",
 )
 METHOD = {
     "archive": "Synthetic archives are built through Parley's own schema (Alembic migrations) "
@@ -131,6 +133,7 @@ class Plan:
     graph_size: int = 100_000
     worker_users: int = 8
     worker_seconds: float = 30.0
+    freshness_rounds: int = 3
 
 
 QUICK = Plan(
@@ -151,6 +154,7 @@ QUICK = Plan(
     graph_size=5_000,
     worker_users=4,
     worker_seconds=5.0,
+    freshness_rounds=1,
 )
 
 
@@ -238,6 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             embedder=embedder,
             say=say,
             worker_counts=(1, 2),
+        ),
+        "freshness": lambda: freshness.run(
+            rounds=plan.freshness_rounds, embedder=embedder, say=say
         ),
     }
     results["sections"] = {}
