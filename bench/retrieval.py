@@ -22,7 +22,7 @@ from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
 from knowledge.terms import content_terms
 from knowledge.wordsim import word_similarity_for
-from storage.db import create_database_engine, session_factory
+from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import SqliteFullTextIndex
 from storage.vectors import Matrix, VectorIndex, load_vector_index, saved_index_path
 
@@ -164,7 +164,8 @@ def measure_size(
     if archive.build_seconds is not None:
         say(f"  built the {size:,}-passage archive in {archive.build_seconds:.0f} s")
     engine = create_database_engine(archive.url)
-    sessions = session_factory(engine)
+    upgrade_database(engine)  # as Parley does on every start: a cached archive may predate
+    sessions = session_factory(engine)  # the latest migrations
     index, loading = load_index(sessions, say)
     ids, matrix = load_matrix(archive.path, dimension=DIMENSION)
     asked = make_queries(archive.path, ids, matrix, queries + WARMUP, seed=1000 + size)
