@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -205,7 +206,7 @@ class VectorIndex:
 
     def save(self, path: Path) -> None:
         """Write the index to `path` atomically (a reader never sees half a file)."""
-        partial = path.with_name(f"{path.name}.{threading.get_ident()}.partial")
+        partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
         with self._lock:
             self._engine.write(partial)
         partial.replace(path)
