@@ -80,11 +80,12 @@ METHOD = {
     "passages ('every term' is the same search without that budget, as before); "
     "hybrid = Retriever.term_weights + Retriever.retrieve (dense + FTS5 over the selective "
     "terms, fused by rank, passages read), as the answer path calls them.",
-    "answer": "Answer = Answerer.ask with the question's vector precomputed: retrieval (6 "
-    "passages) + embedding their sentences with the real model + scoring; the question's own "
-    "embedding is timed separately ('question embedding alone'). Synthetic questions are "
-    "never judged covered, but every candidate sentence is embedded and scored before that "
-    "check, so the cost is that of a real answer.",
+    "answer": "Answer = Answerer.ask with the question's vector precomputed: retrieval (8 "
+    "passages) + reading their sentences and sentence vectors, stored at ingest (the archive "
+    "holds them, drawn near their passage's vector) + scoring; the question's own embedding "
+    "is timed separately ('question embedding alone'). Synthetic questions are never judged "
+    "covered, but every candidate sentence is scored before that check, so the cost is that "
+    "of a real answer.",
     "ingest": "Ingest = Ingestor.plan_files + Ingestor.store on a fresh archive (what `parley "
     "ingest` does after start-up) vs the embedder's embed() on the very same passages, batch "
     "64, alternating per chunk of 30 articles; the ratio is the median of per-round ratios.",

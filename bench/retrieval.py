@@ -24,6 +24,7 @@ from knowledge.terms import content_terms
 from knowledge.wordsim import word_similarity_for
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import SqliteFullTextIndex
+from storage.sentence_vectors import SentenceStore
 from storage.vectors import Matrix, VectorIndex, load_vector_index, saved_index_path
 
 TOP = 10
@@ -176,6 +177,7 @@ def measure_size(
         retriever=retriever,
         model=load_ranking_model(),
         words=word_similarity_for(getattr(embedder, "model", None)),
+        stored=SentenceStore(sessions, model=BUNDLED_MODEL_ID),  # as build_services wires it
     )
     subjects = Subjects(
         ids, matrix, index, Int8Scan(ids, matrix), fulltext,
