@@ -63,14 +63,17 @@ async def test_digest_shows_sets_and_explains_the_pace(
     assert at_once["text"] == "Digests: at once, as articles arrive"
 
 
-async def test_a_daily_digest_waits_for_its_hour_and_is_sent_once_across_a_restart(
-    bot_api: BotApiServer, bot_settings: Settings
+@pytest.mark.parametrize(
+    "command", ["/digest daily 08:00 Europe/Kyiv", "/digest weekly mon 08:00 Europe/Kyiv"]
+)
+async def test_a_summary_waits_for_its_hour_and_is_sent_once_across_a_restart(
+    bot_api: BotApiServer, bot_settings: Settings, command: str
 ) -> None:
     embedder = FakeEmbedder()
     first = await start_running_bot(bot_api, bot_settings, embedder)
     try:
         await first.ask(USER, "/subscribe")
-        await first.ask(USER, "/digest daily 08:00 Europe/Kyiv")
+        await first.ask(USER, command)
         await ingest_for_digests(first)
         await send_pending(first)  # the minute tick, run now: the summary is not due
         held = digests(bot_api)
