@@ -14,6 +14,7 @@ from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from playground.bot_api import BotApiServer, MessagesTimeout, parse_html
+from tests.support.waiting import NeverHappened
 
 TOKEN = "123:ABC"
 # PTB 22 warns whenever it builds a RetryAfter (its retry_after becomes a timedelta in v23).
@@ -35,7 +36,8 @@ async def eventually(condition: Callable[[], bool], timeout: float = 30) -> None
     machine may take any part of it."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "the server never got there"
+        if time.monotonic() > deadline:
+            raise NeverHappened("the server never got there")
         await asyncio.sleep(0.01)
 
 
