@@ -56,24 +56,13 @@ def has_article_at(session: Session, *, url: str) -> bool:
 def source_named(session: Session, *, name: str, kind: str) -> Source:
     """The source with this name and kind, created if it is new."""
     name = fitted_name(name)
-    named = (
-        select(Source)
-        .where(Source.name == name, Source.kind == kind, Source.url.is_(None))
-        .order_by(Source.id)
-    )
+    # A unique key covers (name, kind) of sources without a URL, so two ingests racing to
+    # add the same outlet both succeed and share one row: the second insert is skipped.
+    named = select(Source).where(Source.name == name, Source.kind == kind, Source.url.is_(None))
     source = session.scalars(named).first()
     if source is None:
-        source = Source(name=name, kind=kind)
-        session.add(source)
-        session.flush()
-        # No unique key covers a name, so two ingests that both found none may both add it.
-        # Having written, this transaction comes after any other writer's commit (SQLite
-        # serialises writers), so the other's row is visible now: keep the older one.
-        oldest = session.scalars(named).first()
-        if oldest is not None and oldest is not source:
-            session.delete(source)
-            session.flush()
-            source = oldest
+        session.execute(insert_ignoring_conflicts(session, Source).values(name=name, kind=kind))
+        source = session.scalars(named).one()
     return source
 
 

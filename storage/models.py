@@ -11,6 +11,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -61,6 +63,17 @@ class Source(Base):
     """Where articles come from: a news outlet, a feed, a page, or local files."""
 
     __tablename__ = "sources"
+    # Outlets and local files are found by name; a source with a URL is found by its URL.
+    __table_args__ = (
+        Index(
+            "uq_sources_name_kind_without_url",
+            "name",
+            "kind",
+            unique=True,
+            sqlite_where=sa_text("url IS NULL"),
+            postgresql_where=sa_text("url IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))

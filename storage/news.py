@@ -89,9 +89,7 @@ def last_digest_at(session: Session, *, chat_id: int) -> datetime | None:
     )
 
 
-def article_passages(
-    session: Session, *, article_id: int
-) -> tuple[list[str], Matrix, int]:
+def article_passages(session: Session, *, article_id: int) -> tuple[list[str], Matrix, int]:
     """An article's passage texts, their vectors (one row each) and the vectors' dimension."""
     rows = session.execute(
         select(Passage.text, PassageVector.vector, PassageVector.dimension)

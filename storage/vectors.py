@@ -213,13 +213,12 @@ class VectorIndex:
         partial.replace(path)
 
     @classmethod
-    def read(cls, path: Path, *, probes: int = PROBES, ivf_threshold: int = IVF_THRESHOLD) -> (
-        VectorIndex
-    ):
+    def read(
+        cls, path: Path, *, probes: int = PROBES, ivf_threshold: int = IVF_THRESHOLD
+    ) -> VectorIndex:
         """An index saved by `save`."""
         engine = EngineIndex.read(path)
         return cls(engine.dimension, ivf_threshold=ivf_threshold, probes=probes, engine=engine)
-
 
 
 def saved_index_path(session: Session, model: str) -> Path | None:

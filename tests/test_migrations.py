@@ -96,6 +96,37 @@ def test_upgrading_from_the_previous_revision_keeps_and_indexes_passages(databas
         }
 
 
+def test_upgrading_merges_outlets_an_earlier_race_added_twice_keeping_every_article(
+    database_url: str,
+) -> None:
+    engine = create_database_engine(database_url)
+    upgrade_database(engine, "0014")
+    with engine.begin() as connection:
+        for source_id in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO sources (id, name, kind, active, created_at, failures) "
+                    "VALUES (:id, 'Local files', 'file', true, '2025-05-15', 0)"
+                ),
+                {"id": source_id},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO articles (id, source_id, url, title, text, content_hash,"
+                    " ingested_at) VALUES (:id, :id, :url, 'Talks', 'Body', :hash, '2025-05-15')"
+                ),
+                {"id": source_id, "url": f"/{source_id}.txt", "hash": f"h{source_id}"},
+            )
+
+    upgrade_database(engine)
+
+    with engine.connect() as connection:
+        sources = connection.execute(text("SELECT id, name FROM sources")).all()
+        filed_under = connection.execute(text("SELECT source_id FROM articles")).scalars().all()
+    assert [tuple(row) for row in sources] == [(1, "Local files")]
+    assert sorted(filed_under) == [1, 1]
+
+
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     engine = create_database_engine(f"sqlite:///{tmp_path / 'parley.db'}")
     with engine.connect() as connection:
