@@ -24,7 +24,7 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-HAS_TOKEN := from bot.settings import Settings; raise SystemExit(not Settings().telegram_bot_token)
+HAS_TOKEN := from parley.settings import Settings; raise SystemExit(not Settings().telegram_bot_token)
 
 run: install
 	$(BIN)/parley db upgrade

@@ -14,9 +14,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from bench.archive import BuiltArchive, copy_archive
-from bot.services import build_services
-from bot.settings import Settings
 from knowledge.embedding import Embedder
+from parley.services import build_services
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -18,8 +18,8 @@ from bench.botapi import SEEDS, ReplyWatcher, bot_settings, local_bot_api
 from bench.stats import median
 from bot.app import build_application
 from bot.context import SERVICES_KEY, BotServices
-from bot.services import build_services
 from knowledge.embedding import Embedder
+from parley.services import build_services
 from storage import deliveries
 from storage.models import utcnow
 

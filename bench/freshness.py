@@ -30,8 +30,8 @@ from bench.botapi import bot_settings, local_bot_api
 from bench.startup import parley_command
 from bench.stats import percentile
 from bot.app import build_application, start_bot, stop_bot
-from bot.services import Services, build_services
 from knowledge.embedding import Embedder, load_embedder
+from parley.services import Services, build_services
 from playground.bot_api import BotApiServer
 from storage.models import Article, Passage
 

@@ -12,9 +12,9 @@ import numpy as np
 from bench.archive import Say
 from bench.corpus import Vocabulary, article_files
 from bench.stats import median
-from bot.services import build_services
-from bot.settings import Settings
 from knowledge.embedding import Embedder
+from parley.services import build_services
+from parley.settings import Settings
 
 PARAGRAPHS = (4, 8)  # per article: 3–5 passages of about 210 tokens each
 

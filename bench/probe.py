@@ -46,8 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         load_embedder().embed([QUESTION])
     else:
-        from bot.services import build_services
-        from bot.settings import Settings
+        from parley.services import build_services
+        from parley.settings import Settings
 
         services = build_services(Settings(_env_file=None))  # type: ignore[call-arg]
         passages = len(services.vectors)

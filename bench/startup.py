@@ -26,7 +26,7 @@ TIMEOUT = 180.0
 def parley_command() -> list[str]:
     """The installed `parley` script beside this Python, or the module when it is missing."""
     script = Path(sys.executable).with_name("parley")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "parley.cli"]
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -29,8 +29,8 @@ from bench.botapi import (
 )
 from bench.stats import latency_summary, ratio
 from bot.app import build_application, start_bot, stop_bot
-from bot.services import build_services
 from knowledge.embedding import Embedder
+from parley.services import build_services
 from playground.bot_api import BotApiServer
 
 REPLY_TIMEOUT = 60.0

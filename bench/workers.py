@@ -20,8 +20,8 @@ from pathlib import Path
 from bench.archive import Say
 from bench.botapi import Question, bot_settings, evaluation_questions, local_bot_api
 from bench.stats import latency_summary
-from bot.services import build_services
 from knowledge.embedding import Embedder
+from parley.services import build_services
 from playground.bot_api import BotApiServer, MessagesTimeout
 from playground.load_balancer import LoadBalancer
 from tests.support.postgres import PostgresServer

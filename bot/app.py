@@ -32,13 +32,12 @@ from telegram.ext import (
 
 from bot import errors, polling
 from bot.batching import QuestionBatcher
+from bot.config import BotSettings, CoreServices, WebhookSettings
 from bot.context import SERVICES_KEY, BotServices
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender
 from bot.handlers import admin, info, news, pace, questions, subscriptions, topics
 from bot.leadership import LEADERSHIP_KEY, Leadership, leadership_of, schedule_leadership
-from bot.services import Services
-from bot.settings import Settings, WebhookSettings
 
 log = logging.getLogger(__name__)
 ALLOWED_UPDATES = Update.ALL_TYPES
@@ -87,7 +86,7 @@ class ParleyApplication(Application):  # type: ignore[type-arg]
         await super().stop()
 
 
-def build_application(settings: Settings, services: Services) -> Application:  # type: ignore[type-arg]
+def build_application(settings: BotSettings, services: CoreServices) -> Application:  # type: ignore[type-arg]
     """The Telegram application with every handler, talking to the configured Bot API."""
     bot_services = BotServices(
         core=services,
@@ -95,6 +94,7 @@ def build_application(settings: Settings, services: Services) -> Application:  #
         questions=QuestionBatcher(services.answerer.ask_many),
         admin_ids=settings.admin_ids,
         poll_seconds=settings.source_poll_seconds,
+        catch_up_seconds=settings.catch_up_seconds,
     )
     application = (
         ApplicationBuilder()

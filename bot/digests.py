@@ -26,9 +26,9 @@ from bot.delivery import bulk_delivery
 from bot.plain_text import html_to_plain, split_plain
 from knowledge.stories import group_stories
 from storage import deliveries, news, paces, subscriptions
+from storage.articles import ArticleSummary
 from storage.deliveries import Batch, Part
 from storage.models import utcnow
-from storage.sources import ArticleSummary
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

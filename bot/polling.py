@@ -12,7 +12,7 @@ from telegram.ext import Application, ContextTypes, JobQueue
 from bot import replies
 from bot.context import BotServices, services
 from bot.leadership import leads
-from knowledge.sources import SourceCheck
+from web.source_manager import SourceCheck
 
 log = logging.getLogger(__name__)
 DIGEST_RETRY_SECONDS = 60
@@ -26,7 +26,7 @@ def _job_name(source_id: int) -> str:
 def schedule_all(application: Application, bot_services: BotServices) -> None:  # type: ignore[type-arg]
     """Poll every active source, spread evenly over one interval; resume pending digests."""
     queue = _queue(application)
-    source_ids = bot_services.sources.polled_source_ids()
+    source_ids = bot_services.source_manager.polled_source_ids()
     interval = bot_services.poll_seconds
     for position, source_id in enumerate(source_ids):
         first = interval * (position + 1) / (len(source_ids) + 1)
@@ -43,7 +43,7 @@ def schedule_all(application: Application, bot_services: BotServices) -> None:  
 def schedule_catch_up(application: Application, bot_services: BotServices) -> None:  # type: ignore[type-arg]
     """Keep this worker in step with every other process on every worker, leader or not:
     catch up on an interval, and at once on PostgreSQL's notifications."""
-    interval = bot_services.core.settings.catch_up_seconds
+    interval = bot_services.catch_up_seconds
     _queue(application).run_repeating(catch_up, interval=interval, first=interval, name="catch-up")
     bot_services.core.follow_changes()
 
@@ -53,7 +53,7 @@ async def catch_up(context: ContextTypes.DEFAULT_TYPE) -> None:
     added or removed into the polling jobs."""
     bot_services = services(context)
     await asyncio.to_thread(bot_services.core.follower.catch_up)
-    source_ids = await asyncio.to_thread(bot_services.sources.polled_source_ids)
+    source_ids = await asyncio.to_thread(bot_services.source_manager.polled_source_ids)
     assert context.job_queue is not None
     reconcile_sources(context.job_queue, source_ids, bot_services.poll_seconds)
 
@@ -105,7 +105,7 @@ async def poll_source(context: ContextTypes.DEFAULT_TYPE) -> None:
     source_id = context.job.data
     assert isinstance(source_id, int)
     bot_services = services(context)
-    check = await bot_services.sources.poll(source_id)
+    check = await bot_services.source_manager.poll(source_id)
     if check is None:
         return
     if check.deactivated:

@@ -9,11 +9,12 @@ from pathlib import PurePath
 from bot.rendering import Block, Line, bold, code, italic, link, plain, quote, split_messages
 from knowledge.answering import NOT_COVERED, Answer, Citation
 from knowledge.ingest import ArticlePlan
-from knowledge.sources import SourceCheck
 from knowledge.stories import Story
 from knowledge.summaries import key_sentence, lead_summary
-from storage.sources import ArticleSummary, SourceSummary
+from storage.articles import ArticleSummary
+from storage.sources import SourceSummary
 from storage.subscriptions import Change
+from web.source_manager import SourceCheck
 
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side; please try again in a moment."
 EXAMPLE_QUESTIONS = (

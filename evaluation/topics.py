@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
 from evaluation.folds import REPOSITORY
 from knowledge import topics
 from knowledge.terms import content_terms
+from parley.services import Services, build_services
+from parley.settings import Settings
 from storage.models import Article, Passage, PassageVector
 from storage.vectors import blob_to_vector
 

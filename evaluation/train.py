@@ -23,8 +23,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.services import Services, build_services
-from bot.settings import Settings
 from evaluation import folds
 from evaluation.scoring import contains_any
 from evaluation.tuning import Sample, fit
@@ -32,6 +30,8 @@ from knowledge.answering import Evidence
 from knowledge.evidence import feature_matrix
 from knowledge.questions import analyse
 from knowledge.ranking import DEFAULT_WEIGHTS, RankingModel
+from parley.services import Services, build_services
+from parley.settings import Settings
 
 CACHE = folds.REPOSITORY / "evaluation" / "results" / "train-evidence.pkl"
 BATCH = 32

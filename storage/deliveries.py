@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from storage.articles import ArticleSummary, article_summaries
 from storage.conflicts import insert_ignoring_conflicts
 from storage.models import Delivery, DigestBatch, Subscription, Topic, utcnow
 from storage.paces import held_chats
-from storage.sources import ArticleSummary, article_summaries
 
 PENDING, SENT, SKIPPED = "pending", "sent", "skipped"
 SENDING, DROPPED = "sending", "dropped"  # batches: under way; given up with its chat

@@ -9,9 +9,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.articles import ArticleSummary
 from storage.deliveries import SENT
 from storage.models import Article, DigestBatch, Passage, PassageVector, Source
-from storage.sources import ArticleSummary
 from storage.vectors import Matrix, blob_to_vector
 
 

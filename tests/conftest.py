@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services, build_services
-from bot.settings import Settings
 from knowledge.embedding import Embedder, load_embedder
+from parley.services import Services, build_services
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from tests.support.bot_harness import ADMIN, TOKEN, RunningBot, start_running_bot
 from tests.support.fake_embedder import FakeEmbedder

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.settings import Settings
+from parley.cli import main
+from parley.settings import Settings
 from tests.conftest import SEED_ARTICLE
 
 EVAL_SET = Path(__file__).parent / "eval" / "seed_questions.json"

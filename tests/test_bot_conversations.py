@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
 from knowledge.embedding import Embedder
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from storage import subscriptions
 from tests.support.bot_harness import ADMIN, USER, RunningBot, start_running_bot

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.cli import main
 from bot.replies import SOMETHING_WENT_WRONG
-from bot.settings import Settings
 from knowledge.embedding import Embedder
+from parley.cli import main
+from parley.settings import Settings
 from playground.bot_api import BotApiServer, parse_html
 from storage import subscriptions
 from storage.vectors import Matrix

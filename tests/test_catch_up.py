@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
 from knowledge import ingest
+from parley.services import Services, build_services
+from parley.settings import Settings
 from storage import changes
 from storage.models import Article, Passage
 from storage.vectors import Matrix

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services
+from parley.services import Services
 from storage.models import Article
 from tests.support.news_site import story, story_page
 from tests.support.previews import previews
@@ -120,7 +120,7 @@ def test_a_fetched_pages_url_is_its_canonical_link(web_services: Services, site:
     page = html_page(head='<link rel="canonical" href="/news/talks-resume?id=7">')
     url = site.add("/amp/talks-resume", page.encode())
 
-    result = asyncio.run(web_services.sources.ingest_page(url + "?utm_source=feed"))
+    result = asyncio.run(web_services.source_manager.ingest_page(url + "?utm_source=feed"))
 
     assert result.stored
     assert stored(web_services) == [
@@ -133,7 +133,7 @@ def test_a_fetched_page_naming_no_url_is_cited_by_its_fetched_url(
 ) -> None:
     url = site.add("/news/grain", story_page(story(4, "Grain")))
 
-    plan = asyncio.run(web_services.sources.preview_page(url + "?utm_source=feed"))
+    plan = asyncio.run(web_services.source_manager.preview_page(url + "?utm_source=feed"))
 
     assert plan.preview()["url"] == url  # tracking parameters dropped
     assert plan.preview()["title"] == "Grain talks: round 4 ends in Geneva"
@@ -151,6 +151,6 @@ def test_a_feed_items_url_is_its_link(web_services: Services, site: WebServer) -
         content_type="application/rss+xml",
     )
 
-    asyncio.run(web_services.sources.add(feed))
+    asyncio.run(web_services.source_manager.add(feed))
 
     assert stored(web_services) == [(f"{site.url}/news/geneva", "Talks resume in Geneva")]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.cli import main
-from bot.settings import Settings
+from parley.cli import main
+from parley.settings import Settings
 from storage.db import head_revision
 from tests.conftest import SEED_ARTICLE
 from tests.support.news_site import publish, story, story_page

@@ -15,7 +15,7 @@ from typing import IO
 
 import pytest
 
-from bot.cli import main
+from parley.cli import main
 from tests.conftest import PROJECT, SEED_ARTICLE, SEEDS
 from tests.support.bot_harness import TOKEN
 

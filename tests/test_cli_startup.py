@@ -19,7 +19,7 @@ PROCESS_TIMEOUT = 180
 # Runs the command as `parley` does, then reports which top-level packages it loaded.
 PROBE = """
 import json, sys
-from bot.cli import main
+from parley.cli import main
 try:
     status = main(sys.argv[1:])
 except SystemExit as exit:

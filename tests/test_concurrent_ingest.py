@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, func, select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from parley.services import Services, build_services
+from parley.settings import Settings
 from storage import sources
 from storage.db import create_database_engine, session_factory
 from storage.models import Article, Passage, Source

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.services import Services
+from parley.services import Services
 from storage.models import Article
 from tests.support.previews import previews
 from tests.support.web_server import WebServer
@@ -58,7 +58,7 @@ def test_a_feed_items_date_beats_the_pages_metadata_and_dateline(
     moscow = timezone(timedelta(hours=3))
     feed = rss_item_feed(site, pub_date=datetime(2025, 3, 2, 7, 30, tzinfo=moscow))
 
-    asyncio.run(web_services.sources.add(feed))
+    asyncio.run(web_services.source_manager.add(feed))
 
     assert stored_dates(web_services) == [datetime(2025, 3, 2, 4, 30)]  # in UTC
 
@@ -69,7 +69,7 @@ def test_a_feed_item_without_a_date_takes_the_pages_metadata_date(
     site.add("/news/geneva", PAGE_WITH_METADATA_AND_DATELINE.encode())
     feed = rss_item_feed(site, pub_date=None)
 
-    asyncio.run(web_services.sources.add(feed))
+    asyncio.run(web_services.source_manager.add(feed))
 
     assert stored_dates(web_services) == [datetime(2025, 3, 1, 9, 0)]
 

@@ -14,7 +14,7 @@ from telegram.request import HTTPXRequest
 from bot.app import bot_defaults
 from bot.delivery import DeliveryRateLimiter
 from bot.digests import DigestSender, render_digest
-from bot.services import Services
+from parley.services import Services
 from playground.bot_api import BotApiServer
 from storage import deliveries, subscriptions
 from storage.models import Article, Delivery, Source

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.context import SERVICES_KEY, BotServices
-from bot.settings import Settings
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from storage import paces
 from storage.models import DigestPace, utcnow

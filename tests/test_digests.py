@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.settings import Settings
 from knowledge.embedding import Embedder
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from storage import subscriptions
 from tests.support.bot_harness import ADMIN, RunningBot, eventually, start_running_bot

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import ModelMismatchError, build_services
-from bot.settings import Settings
 from knowledge.embedding import (
     BUNDLED_SHA256,
     EmbeddingError,
@@ -18,6 +16,8 @@ from knowledge.embedding import (
     verify_weights,
 )
 from knowledge.ingest import reindex
+from parley.services import ModelMismatchError, build_services
+from parley.settings import Settings
 from tests.support.fake_embedder import FakeEmbedder
 
 

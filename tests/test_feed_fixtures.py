@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.folds import DEFAULT_DATA
-from knowledge.feeds import NotAFeedError, looks_like_feed, parse_feed
+from web.feeds import NotAFeedError, looks_like_feed, parse_feed
 
 FIXTURES = DEFAULT_DATA / "feeds" / "feedparser"
 pytestmark = pytest.mark.skipif(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.feeds import NotAFeedError, looks_like_feed, parse_feed
 from tests.support.news_site import atom, rss, story
+from web.feeds import NotAFeedError, looks_like_feed, parse_feed
 
 SITE = "http://news.example"
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from knowledge.addresses import AddressRefused, check_addresses
-from knowledge.fetching import Fetcher, FetchError, canonical_url
 from tests.support.web_server import WebServer, unused_port
+from web.addresses import AddressRefused, check_addresses
+from web.fetching import Fetcher, FetchError, canonical_url
 
 PRIVATE_REFUSAL = "the address {} is private or internal, and private sources are not allowed"
 

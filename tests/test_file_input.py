@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.services import Services
 from knowledge.documents import DocumentError, read_document
+from parley.services import Services
 
 TEXT = (
     "Talks resume in Genève\n\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.services import Services, build_services
-from bot.settings import Settings
+from parley.services import Services, build_services
+from parley.settings import Settings
 from storage.db import create_database_engine, upgrade_database
 from tests.conftest import PROJECT, SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder

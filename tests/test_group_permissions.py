@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.settings import Settings
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from storage import subscriptions
 from tests.support.bot_harness import ADMIN, USER, RunningBot, eventually, start_running_bot

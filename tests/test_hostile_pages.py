@@ -10,10 +10,10 @@ from html import escape
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services
 from knowledge import sources
 from knowledge.cleaning import MAX_ARTICLE_CHARS, MAX_PARAGRAPHS
 from knowledge.documents import Document
+from parley.services import Services
 from storage.limits import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 from storage.models import Article, Source
 from tests.support.bot_harness import ADMIN, USER, RunningBot, eventually
@@ -88,7 +88,7 @@ def test_an_article_past_the_bounds_keeps_its_beginning(
     ]
     url = site.add("/news/longest", story_page(long_read))
 
-    asyncio.run(web_services.sources.ingest_page(url))
+    asyncio.run(web_services.source_manager.ingest_page(url))
 
     [article] = stored_articles(web_services)
     kept = article.text.split("\n\n")
@@ -103,7 +103,7 @@ def test_a_title_of_500000_entities_is_stored_short(
     page = f"<html><head><title>{'&amp;' * 500_000}</title></head><body><article>{body}"
     url = site.add("/news/entities", (page + "</article></body></html>").encode())
 
-    result = asyncio.run(web_services.sources.ingest_page(url))
+    result = asyncio.run(web_services.source_manager.ingest_page(url))
 
     [article] = stored_articles(web_services)
     assert result.stored
@@ -121,7 +121,7 @@ def test_feed_titles_and_names_are_capped_and_overlong_links_skipped(
     body = rss(site.url, stories, title=long_name, full=True)
     url = site.add("/feed.xml", body, content_type="application/rss+xml")
 
-    check = asyncio.run(web_services.sources.add(url))
+    check = asyncio.run(web_services.source_manager.add(url))
 
     titles = sorted(article.title for article in stored_articles(web_services))
     assert len(check.stored) == 2  # the third item's link is too long to keep
@@ -141,7 +141,7 @@ def test_a_page_with_an_overlong_canonical_link_keeps_the_address_it_was_fetched
     )
     url = site.add("/news/energy", page)
 
-    asyncio.run(web_services.sources.ingest_page(url))
+    asyncio.run(web_services.source_manager.ingest_page(url))
 
     [article] = stored_articles(web_services)
     assert article.url == url

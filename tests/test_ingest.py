@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from bot.services import Services
 from knowledge.fingerprints import FingerprintIndex
 from knowledge.ingest import Ingestor
+from parley.services import Services
 from storage.fulltext import FullTextIndex
 from storage.models import Article, Passage, PassageVector
 from tests.conftest import SEED_ARTICLE

@@ -14,8 +14,8 @@ import pytest
 from telegram import Bot
 from telegram.error import InvalidToken
 
-from bot.logs import REDACTED, Redactor, redact_logs, secrets_in
-from bot.settings import Settings
+from parley.logs import REDACTED, Redactor, redact_logs, secrets_in
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from tests.conftest import PROJECT, SEEDS
 
@@ -54,7 +54,7 @@ def test_parley_run_at_debug_level_never_prints_the_token(tmp_path: Path) -> Non
             "LOG_LEVEL": "DEBUG",
         }
         finished = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "parley.cli", "run"],
             cwd=tmp_path,
             env=env,
             capture_output=True,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, inspect, text
 
-from bot.cli import main
 from knowledge.terms import index_terms
+from parley.cli import main
 from storage.db import (
     create_database_engine,
     current_revision,

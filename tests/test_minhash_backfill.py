@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from bot.services import build_services
-from bot.settings import Settings
 from knowledge.cleaning import parse_article
 from knowledge.fingerprints import minhash
+from parley.services import build_services
+from parley.settings import Settings
 from storage.db import create_database_engine, upgrade_database
 from tests.conftest import PROJECT, SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder

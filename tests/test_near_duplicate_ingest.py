@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services, build_services
-from bot.settings import Settings
 from knowledge.fingerprints import minhash
+from parley.services import Services, build_services
+from parley.settings import Settings
 from storage.models import Article
 from tests.conftest import SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder

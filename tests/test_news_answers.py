@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.settings import Settings
+from parley.cli import main
+from parley.settings import Settings
 
 pytestmark = pytest.mark.model
 

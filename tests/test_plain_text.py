@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bot import replies
 from bot.plain_text import html_to_plain, split_plain
-from storage.sources import ArticleSummary
+from storage.articles import ArticleSummary
 
 
 def utf16(text: str) -> int:

@@ -18,16 +18,16 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.settings import Settings, SettingsError
-from playground.bot_api import BotApiServer
-from playground.chat import ChatUser
-from playground.runner import (
+from parley.playground import (
     DEFAULT_ADMIN_ID,
     LOCAL_TOKEN,
     chat_users,
     local_bot_settings,
     start_page,
 )
+from parley.settings import Settings, SettingsError
+from playground.bot_api import BotApiServer
+from playground.chat import ChatUser
 from tests.support.web_server import unused_port
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -316,7 +316,7 @@ def test_parley_playground_answers_from_the_page_and_stops_on_sigterm(tmp_path: 
         "TELEGRAM_BOT_TOKEN": "",
         "ADMIN_IDS": "",
     }
-    command = [sys.executable, "-m", "bot.cli", "playground"]
+    command = [sys.executable, "-m", "parley.cli", "playground"]
     process = subprocess.Popen(
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

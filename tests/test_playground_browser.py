@@ -15,9 +15,9 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from bot.settings import Settings
 from knowledge.embedding import Embedder
-from playground.runner import LOCAL_TOKEN
+from parley.playground import LOCAL_TOKEN
+from parley.settings import Settings
 from tests.support.browser import ChatScreen, chromium, chromium_missing
 from tests.support.playground_harness import BackgroundPlayground
 from tests.support.web_server import WebServer

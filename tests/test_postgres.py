@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from bot.logs import Redactor, secrets_in
-from bot.settings import Settings
 from knowledge.terms import index_terms
+from parley.logs import Redactor, secrets_in
+from parley.settings import Settings
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
 from storage.fulltext_postgres import PostgresFullTextIndex, tsvector_literal

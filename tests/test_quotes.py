@@ -9,8 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.cli import main
-from bot.settings import Settings
 from knowledge.answering import Answer
 from knowledge.evidence import FEATURES, Candidate
 from knowledge.questions import analyse
@@ -23,6 +21,8 @@ from knowledge.ranking import (
     untrained_model,
 )
 from knowledge.retrieval import RetrievedPassage
+from parley.cli import main
+from parley.settings import Settings
 from storage.archive import PassageRecord
 
 

@@ -30,7 +30,7 @@ from bot.rendering import (
 from knowledge.answering import Answer
 from knowledge.quotes import Citation, Quote
 from playground.protocol import parse_html, utf16_length
-from storage.sources import ArticleSummary
+from storage.articles import ArticleSummary
 
 ALLOWED_TAGS = {"b", "i", "code", "blockquote", "a"}
 TAG = re.compile(r"</?([a-z]+)")

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.delivery import SendBudget
-from bot.settings import Settings
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from tests.support.bot_harness import start_running_bot
 from tests.support.fake_embedder import FakeEmbedder

@@ -29,7 +29,7 @@ def test_parley_run_answers_through_the_bot_api_and_stops_cleanly_on_sigterm(
             "TELEGRAM_API_BASE_URL": server.url,
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "parley.cli", "run"],
             cwd=tmp_path,
             env={**env, "PYTHONPATH": str(PROJECT)},
             stdout=subprocess.PIPE,

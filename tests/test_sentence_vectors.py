@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
-from bot.services import Services
 from knowledge.answering import Answerer
 from knowledge.ingest import reindex
 from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
+from parley.services import Services
 from storage.sentence_vectors import decode, encode
 from tests.conftest import SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder

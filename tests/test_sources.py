@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services
-from knowledge.sources import SourceError
+from parley.services import Services
 from storage import deliveries, subscriptions
 from storage.models import Article, Source
 from tests.support.news_site import Story, atom, publish, rss, story, story_page
 from tests.support.web_server import WebServer
+from web.source_manager import SourceError
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def test_adding_a_feed_stores_its_items_with_the_linked_pages_full_text(
 ) -> None:
     feed_url = publish(site, [story(1, "Ceasefire"), story(2, "Prisoner")])
 
-    check = asyncio.run(web_services.sources.add(feed_url))
+    check = asyncio.run(web_services.source_manager.add(feed_url))
 
     assert (check.kind, check.name, check.found, len(check.stored)) == (
         "feed",
@@ -58,7 +58,7 @@ def test_an_atom_feed_with_full_text_needs_no_page_fetches(
         "/atom", atom(site.url, [story(3, "Energy")]), content_type="application/atom+xml"
     )
 
-    check = asyncio.run(web_services.sources.add(url))
+    check = asyncio.run(web_services.source_manager.add(url))
 
     assert (check.kind, len(check.stored)) == ("feed", 1)
     assert [request.path for request in site.requests] == ["/atom"]
@@ -69,7 +69,7 @@ def test_adding_an_article_page_makes_a_page_source(
 ) -> None:
     url = site.add("/news/one", story_page(story(4, "Grain")))
 
-    check = asyncio.run(web_services.sources.add(url))
+    check = asyncio.run(web_services.source_manager.add(url))
 
     assert (check.kind, check.found, len(check.stored)) == ("page", 1, 1)
 
@@ -94,7 +94,7 @@ def test_unusable_urls_get_one_clear_reason_and_store_nothing(
         site.add(path, body, content_type=content_type)
 
     with pytest.raises(SourceError, match=reason):
-        asyncio.run(web_services.sources.add(site.url + path))
+        asyncio.run(web_services.source_manager.add(site.url + path))
 
     with web_services.sessions() as session:
         assert session.scalars(select(Source).where(Source.kind != "file")).all() == []
@@ -104,7 +104,7 @@ def test_private_addresses_are_refused_unless_allowed(services: Services, site: 
     url = publish(site, [story(1, "Ceasefire")])
 
     with pytest.raises(SourceError, match="private or internal"):
-        asyncio.run(services.sources.add(url))
+        asyncio.run(services.source_manager.add(url))
     assert site.requests == []
 
 
@@ -113,9 +113,9 @@ def test_an_oversized_or_slow_response_is_refused(web_services: Services, site: 
     slow = site.add("/slow", b"<rss/>", delay=3, content_type="application/rss+xml")
 
     with pytest.raises(SourceError, match="larger than"):
-        asyncio.run(web_services.sources.add(big))
+        asyncio.run(web_services.source_manager.add(big))
     with pytest.raises(SourceError, match="did not answer"):
-        asyncio.run(web_services.sources.add(slow))
+        asyncio.run(web_services.source_manager.add(slow))
 
 
 def test_a_growing_feed_brings_only_its_new_items_and_queues_digests(
@@ -123,13 +123,13 @@ def test_a_growing_feed_brings_only_its_new_items_and_queues_digests(
 ) -> None:
     first = [story(1, "Ceasefire")]
     feed_url = publish(site, first)
-    check = asyncio.run(web_services.sources.add(feed_url))
+    check = asyncio.run(web_services.source_manager.add(feed_url))
     with web_services.sessions.begin() as session:
         subscriptions.subscribe(session, chat_id=7, chat_type="private", title=None)
 
-    unchanged = asyncio.run(web_services.sources.poll(check.source_id))
+    unchanged = asyncio.run(web_services.source_manager.poll(check.source_id))
     publish(site, [story(2, "Prisoner"), *first])
-    grown = asyncio.run(web_services.sources.poll(check.source_id))
+    grown = asyncio.run(web_services.source_manager.poll(check.source_id))
 
     assert unchanged is not None and unchanged.stored == []
     assert grown is not None and len(grown.stored) == 1
@@ -145,9 +145,9 @@ def test_unchanged_feeds_are_fetched_conditionally(web_services: Services, site:
         content_type="application/rss+xml",
         etag='"v1"',
     )
-    check = asyncio.run(web_services.sources.add(f"{site.url}/feed.xml"))
+    check = asyncio.run(web_services.source_manager.add(f"{site.url}/feed.xml"))
 
-    asyncio.run(web_services.sources.poll(check.source_id))
+    asyncio.run(web_services.source_manager.poll(check.source_id))
 
     assert site.requests[-1].headers.get("if-none-match") == '"v1"'
 
@@ -161,7 +161,7 @@ def test_only_recent_articles_of_a_new_source_go_in_digests(
         site, [story(1, "Ceasefire", hours_ago=2), story(2, "Archive", hours_ago=72)]
     )
 
-    asyncio.run(web_services.sources.add(feed_url))
+    asyncio.run(web_services.source_manager.add(feed_url))
 
     with web_services.sessions() as session:
         _, waiting = deliveries.pending_for_chat(session, chat_id=7)
@@ -173,20 +173,20 @@ def test_a_failing_source_backs_off_and_is_deactivated(
     web_services: Services, site: WebServer
 ) -> None:
     feed_url = publish(site, [story(1, "Ceasefire")])
-    check = asyncio.run(web_services.sources.add(feed_url))
+    check = asyncio.run(web_services.source_manager.add(feed_url))
     site.add("/feed.xml", b"<html><body><p>Moved</p></body></html>", content_type="text/html")
 
-    failed = asyncio.run(web_services.sources.poll(check.source_id))
-    backing_off = asyncio.run(web_services.sources.poll(check.source_id))
+    failed = asyncio.run(web_services.source_manager.poll(check.source_id))
+    backing_off = asyncio.run(web_services.source_manager.poll(check.source_id))
 
     assert failed is not None and "not an RSS or Atom feed" in (failed.error or "")
     assert backing_off is None  # not due yet
     for _ in range(2):
         with web_services.sessions.begin() as session:
             session.get(Source, check.source_id).next_poll_at = None  # type: ignore[union-attr]
-        last = asyncio.run(web_services.sources.poll(check.source_id))
+        last = asyncio.run(web_services.source_manager.poll(check.source_id))
     assert last is not None and last.deactivated
-    assert check.source_id not in web_services.sources.polled_source_ids()
+    assert check.source_id not in web_services.source_manager.polled_source_ids()
 
 
 def test_the_same_story_syndicated_twice_is_stored_once(
@@ -203,8 +203,8 @@ def test_the_same_story_syndicated_twice_is_stored_once(
     site.add("/news/syndicated", story_page(copy))
     site.add("/b.xml", rss(site.url, [copy]), content_type="application/rss+xml")
 
-    asyncio.run(web_services.sources.add(f"{site.url}/a.xml"))
-    second = asyncio.run(web_services.sources.add(f"{site.url}/b.xml"))
+    asyncio.run(web_services.source_manager.add(f"{site.url}/a.xml"))
+    second = asyncio.run(web_services.source_manager.add(f"{site.url}/b.xml"))
 
     assert second.stored == []
     assert len(articles(web_services)) == 1

@@ -13,8 +13,8 @@ from typing import Any
 import anyio
 import pytest
 
-from knowledge.fetching import Fetcher, FetchError
 from tests.support.web_server import WebServer
+from web.fetching import Fetcher, FetchError
 
 PUBLIC_IP = "93.184.216.34"  # never contacted: the fake internet carries it to `public_site`
 INTERNAL = "is private or internal, and private sources are not allowed"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.services import Services
 from knowledge.documents import Document
-from knowledge.sources import SourceError, source_url
+from parley.services import Services
 from storage import sources
 from storage.limits import MAX_NAME_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS, UrlTooLongError
 from storage.models import Article, Source
+from web.source_manager import SourceError, source_url
 
 BODY = [
     "Negotiators from both sides met in Geneva on Monday to discuss a prisoner exchange.",

@@ -9,7 +9,7 @@ import numpy as np
 from bot import replies
 from knowledge.news import BadSpan, parse_since
 from knowledge.stories import group_stories
-from storage.sources import ArticleSummary
+from storage.articles import ArticleSummary
 
 SWAP = "Volodymyr Zelensky said Rustem Umerov agreed the swap with Vladimir Medinsky in Istanbul."
 

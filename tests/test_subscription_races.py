@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.services import Services
+from parley.services import Services
 from storage import deliveries, subscriptions
 from storage.models import Article, Delivery, Source
 

@@ -9,9 +9,9 @@ import asyncio
 import pytest
 
 from bot.context import SERVICES_KEY, BotServices
-from bot.settings import Settings
 from evaluation.folds import DEFAULT_DATA, NEGOTIATIONS
 from knowledge.embedding import Embedder
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 from tests.conftest import PROJECT
 from tests.support.bot_harness import RunningBot, start_running_bot

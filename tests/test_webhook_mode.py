@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from parley.cli import main
 from playground.bot_api import BotApiServer
 from playground.webhooks import SECRET_HEADER
 from tests.support.bot_harness import TOKEN, USER

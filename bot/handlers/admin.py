@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot import polling, replies
 from bot.context import services
 from bot.handlers.replying import reply_html
-from knowledge.sources import SourceError
+from web.source_manager import SourceError
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
@@ -50,7 +50,7 @@ async def add_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """Detect, fetch and store a new source, then poll it on schedule and send its digest."""
     await _working(update, context)
     bot_services = services(context)
-    check = await bot_services.sources.add(_argument(context))
+    check = await bot_services.source_manager.add(_argument(context))
     await reply_html(update, replies.source_added(check))
     if context.job_queue is not None:
         polling.schedule_source(
@@ -67,7 +67,7 @@ async def add_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def remove_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stop following a source."""
     bot_services = services(context)
-    source = await asyncio.to_thread(bot_services.sources.remove, _argument(context))
+    source = await asyncio.to_thread(bot_services.source_manager.remove, _argument(context))
     if context.job_queue is not None:
         polling.unschedule_source(context.job_queue, source.id)
     await reply_html(update, replies.source_removed(source.id, source.name))
@@ -77,5 +77,5 @@ async def remove_source(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 async def ingest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Fetch and store one article page."""
     await _working(update, context)
-    result = await services(context).sources.ingest_page(_argument(context))
+    result = await services(context).source_manager.ingest_page(_argument(context))
     await reply_html(update, replies.page_ingested(result.plan, stored=result.stored))

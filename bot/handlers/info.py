@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 from bot import replies
 from bot.context import services
 from bot.handlers.replying import reply_html
-from storage import sources
+from storage import articles, sources
 
 LATEST_COUNT = 10
 
@@ -42,9 +42,9 @@ async def list_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the most recent articles with links."""
 
-    def load() -> list[sources.ArticleSummary]:
+    def load() -> list[articles.ArticleSummary]:
         with services(context).core.sessions() as session:
-            return sources.latest_articles(session, limit=LATEST_COUNT)
+            return articles.latest_articles(session, limit=LATEST_COUNT)
 
     await reply_html(update, replies.article_list(await asyncio.to_thread(load)))
 

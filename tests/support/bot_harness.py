@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from telegram.ext import Application
 
 from bot.app import build_application, start_bot, stop_bot
-from bot.services import Services, build_services
-from bot.settings import Settings
 from knowledge.embedding import Embedder
+from parley.services import Services, build_services
+from parley.settings import Settings
 from playground.bot_api import BotApiServer
 
 TOKEN = "123456:TEST-token-for-the-local-bot-api"

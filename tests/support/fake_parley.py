@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from bot import services
-from bot.cli import main
+from parley import services
+from parley.cli import main
 from tests.support.fake_embedder import FakeEmbedder
 
 

@@ -10,9 +10,9 @@ from types import TracebackType
 from typing import Any
 
 from bot.app import start_bot, stop_bot
-from bot.settings import Settings
 from knowledge.embedding import Embedder
-from playground.runner import Playground, open_playground
+from parley.playground import Playground, open_playground
+from parley.settings import Settings
 
 START_TIMEOUT = 60.0  # seconds; seeding the archive embeds the seed articles first
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.services import Services
+from parley.services import Services
 
 
 def previews(services: Services, *paths: Path) -> list[dict[str, object]]:

@@ -72,7 +72,7 @@ class Worker:
         self._output: IO[bytes] = self.log.open("wb")
         argv = ["run", "--webhook"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", *argv] if real_model else command(*argv),
+            [sys.executable, "-m", "parley.cli", *argv] if real_model else command(*argv),
             cwd=folder,
             env=env,
             stdout=self._output,
@@ -132,9 +132,9 @@ def _fake_model(*_args: Any, **_kwargs: Any) -> Any:
 
 
 if __name__ == "__main__":
-    from bot import services
-    from bot.cli import main
-    from knowledge.fetching import Fetcher
+    from parley import services
+    from parley.cli import main
+    from web.fetching import Fetcher
 
     services.load_embedder = _fake_model  # type: ignore[attr-defined, assignment, unused-ignore]
     worker = os.environ.get("PARLEY_TEST_WORKER", "")

@@ -15,7 +15,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from knowledge.addresses import AddressRefused, async_guarded_transport, guarded_transport
+from web.addresses import AddressRefused, async_guarded_transport, guarded_transport
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.documents import Document, DocumentError, read_web_page
-from knowledge.feeds import Feed, FeedItem, NotAFeedError, looks_like_feed, parse_feed
-from knowledge.fetching import FetchedResponse, Fetcher, FetchError, canonical_url
 from knowledge.ingest import ArticlePlan, DigestRule, Ingestor, IngestReport
 from storage import archive, sources
 from storage.limits import MAX_URL_CHARS
 from storage.models import Source, utcnow
+from web.feeds import Feed, FeedItem, NotAFeedError, looks_like_feed, parse_feed
+from web.fetching import FetchedResponse, Fetcher, FetchError, canonical_url
 
 log = logging.getLogger(__name__)
 PAGE_FETCHES_AT_ONCE = 4

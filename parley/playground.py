@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot.app import build_application, run_polling
-from bot.services import Services, build_services
-from bot.settings import Settings, SettingsError
 from knowledge.embedding import Embedder
+from parley.services import Services, build_services
+from parley.settings import Settings, SettingsError
 from playground.bot_api import BotApiServer
 from playground.chat import ChatPage, ChatUser
 

@@ -10,14 +10,14 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from bot.cli_support import CommandError, progress_bar, services_for
+from parley.cli_support import CommandError, progress_bar, services_for
 
 if TYPE_CHECKING:
-    from bot.services import Services
-    from bot.settings import Settings
     from knowledge import ingest
     from knowledge.answering import Answer
     from knowledge.documents import DocumentError
+    from parley.services import Services
+    from parley.settings import Settings
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
@@ -57,12 +57,12 @@ async def _plan_pages(
     services: Services, urls: list[str]
 ) -> tuple[list[ingest.ArticlePlan], list[DocumentError]]:
     from knowledge.documents import DocumentError
-    from knowledge.sources import SourceError
+    from web.source_manager import SourceError
 
     plans, problems = [], []
     for url in urls:
         try:
-            plans.append(await services.sources.preview_page(url))
+            plans.append(await services.source_manager.preview_page(url))
         except SourceError as error:
             problems.append(DocumentError(url, str(error)))
     return plans, problems

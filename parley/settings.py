@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.config import WebhookSettings
 
 OFFICIAL_BOT_API = "https://api.telegram.org"
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -18,17 +19,6 @@ SECRET_TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{32,256}$")
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message is one sentence for the operator."""
-
-
-@dataclass(frozen=True)
-class WebhookSettings:
-    """Where Telegram sends updates and where this worker listens for them."""
-
-    url: str
-    listen: str
-    port: int
-    path: str
-    secret_token: str
 
 
 class Settings(BaseSettings):

@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.settings import Settings
+from parley.settings import Settings
 
 REDACTED = "[redacted]"
 # Shorter values would blank out ordinary words; a URL's password is still hidden by its place.

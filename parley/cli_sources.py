@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from bot.services import Services
+    from parley.services import Services
 
 
 def add_parser(commands: argparse._SubParsersAction, handler: Callable[..., int]) -> None:  # type: ignore[type-arg]
@@ -40,7 +40,7 @@ def add(url: str, services: Services) -> str:
     """Detect, fetch and store a source; the line to print."""
     import asyncio  # here, not above: `parley --help` imports this module
 
-    check = asyncio.run(services.sources.add(url))
+    check = asyncio.run(services.source_manager.add(url))
     return (
         f"Added source #{check.source_id}: {check.name} ({check.kind}); found "
         f"{check.found} article(s), {len(check.stored)} new. The running bot polls it "

@@ -11,16 +11,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bot import cli_sources
-from bot.cli_articles import run_ask, run_ingest, run_reindex
-from bot.cli_support import CommandError, archive_for, knowledge_errors, services_for
+from parley import cli_sources
+from parley.cli_articles import run_ask, run_ingest, run_reindex
+from parley.cli_support import CommandError, archive_for, knowledge_errors, services_for
 
 if TYPE_CHECKING:
     from logging import LogRecord
 
     from telegram.error import TelegramError
 
-    from bot.settings import Settings
+    from parley.settings import Settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,8 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot import logs
-    from bot.settings import Settings, SettingsError
+    from parley import logs
+    from parley.settings import Settings, SettingsError
 
     try:
         settings = Settings()
@@ -122,7 +122,7 @@ def configure_logging(level: str, *, secrets: Sequence[str] = ()) -> None:
     """Log to standard error, with ``secrets`` redacted; quiet the chatty libraries."""
     import logging
 
-    from bot import logs
+    from parley import logs
 
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -223,7 +223,7 @@ def _bot_api_failure(error: TelegramError, settings: Settings, token: str) -> st
 
 def run_playground(_args: argparse.Namespace, settings: Settings) -> int:
     """`parley playground`: the bot on a local Bot API server, with a chat page, until SIGTERM."""
-    from playground.runner import run  # the playground is loaded only when it is asked for
+    from parley.playground import run  # the playground is loaded only when it is asked for
 
     with knowledge_errors():
         return run(settings)

@@ -9,20 +9,20 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import Settings
 from knowledge.answering import Answerer
 from knowledge.catch_up import ArchiveFollower, FollowingRetriever
 from knowledge.embedding import Embedder, load_embedder
-from knowledge.fetching import Fetcher
 from knowledge.ingest import Ingestor, IngestReport
 from knowledge.ranking import load_ranking_model
-from knowledge.sources import SourceManager
 from knowledge.wordsim import word_similarity_for
+from parley.settings import Settings
 from storage import archive, changes
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
 from storage.sentence_vectors import SentenceStore
 from storage.vectors import VectorIndex
+from web.fetching import Fetcher
+from web.source_manager import SourceManager
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class Services:
     ingestor: Ingestor
     answerer: Answerer
     fetcher: Fetcher
-    sources: SourceManager
+    source_manager: SourceManager
     _listener: changes.ChangeListener | None = field(default=None, init=False, repr=False)
 
     def seed_if_empty(self) -> IngestReport | None:
@@ -140,7 +140,7 @@ def build_services(
             ),
         ),
         fetcher=fetcher,
-        sources=SourceManager(
+        source_manager=SourceManager(
             sessions=sessions,
             fetcher=fetcher,
             ingestor=ingestor,

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-    from bot.services import Services
-    from bot.settings import Settings
+    from parley.services import Services
+    from parley.settings import Settings
 
 PROGRESS_THRESHOLD = 200  # passages; shorter runs finish before a bar would help
 
@@ -24,10 +24,10 @@ class CommandError(Exception):
 def knowledge_errors() -> Iterator[None]:
     """The model's, the archive's and the sources' errors as one sentence for the operator.
     Imported here, where the commands that can raise them begin, not with the CLI."""
-    from bot.services import ModelMismatchError
     from knowledge.embedding import EmbeddingError
     from knowledge.ranking import RankingModelError
-    from knowledge.sources import SourceError
+    from parley.services import ModelMismatchError
+    from web.source_manager import SourceError
 
     try:
         yield
@@ -39,7 +39,7 @@ def knowledge_errors() -> Iterator[None]:
 def services_for(settings: Settings, *, check_model: bool = True) -> Iterator[Services]:
     """Services for one command, closed when it ends."""
     with knowledge_errors():
-        from bot.services import build_services
+        from parley.services import build_services
 
         services = build_services(settings, check_model=check_model)
         try:
