@@ -18,9 +18,9 @@ from knowledge.summaries import key_sentence, sentence_about
 from knowledge.terms import content_terms, term_set
 from storage import activity, news
 from storage import topics as followed_topics
+from storage.articles import ArticleSummary
 from storage.fulltext import FullTextIndex
 from storage.models import utcnow
-from storage.sources import ArticleSummary
 from storage.vectors import VectorIndex
 
 DEFAULT_SPAN = timedelta(days=7)  # a chat that never caught up: the last week

@@ -27,7 +27,7 @@ from knowledge.answer_types import TITLES, new_names
 from knowledge.places import is_country
 from knowledge.sentences import split_sentences
 from knowledge.terms import term
-from storage.sources import ArticleSummary
+from storage.articles import ArticleSummary
 from storage.vectors import Matrix
 
 # Calibrated on the development articles: same-event pairs sit at 0.62–0.93, different
