@@ -3,7 +3,6 @@ and the companion ratio, chosen by replaying the real quote selection on trainin
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -104,16 +103,68 @@ def _decisions(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> 
     )
     thresholds = [0.0, *np.quantile(best_probabilities, np.linspace(0.01, 0.4, 25))]
     best: tuple[float, RankingModel] | None = None
-    for threshold, ratio in itertools.product(thresholds, RATIOS):
-        trial = replace(model, min_probability=float(threshold), companion_ratio=ratio)
-        outcomes = {name: _replay(trial, items) for name, items in scored.items()}
-        if any(o.mean_chars > LENGTH_BUDGETS.get(n, 250.0) for n, o in outcomes.items()):
-            continue
-        total = sum(DATASET_WEIGHTS.get(n, 1.0) * o.accuracy for n, o in outcomes.items())
-        total -= 0.01 * sum(o.stale for o in outcomes.values())
-        if best is None or total > best[0]:
-            best = (total, trial)
+    for ratio in RATIOS:
+        # The replies do not depend on the threshold, only which of them are declined.
+        trial = replace(model, min_probability=0.0, companion_ratio=ratio)
+        replies = {name: _replies(trial, items) for name, items in scored.items()}
+        for threshold in thresholds:
+            outcomes = {name: _outcome(found, float(threshold)) for name, found in replies.items()}
+            if any(o.mean_chars > LENGTH_BUDGETS.get(n, 250.0) for n, o in outcomes.items()):
+                continue
+            total = sum(DATASET_WEIGHTS.get(n, 1.0) * o.accuracy for n, o in outcomes.items())
+            total -= 0.01 * sum(o.stale for o in outcomes.values())
+            if best is None or total > best[0]:
+                best = (total, replace(trial, min_probability=float(threshold)))
     return best[1] if best else replace(model, companion_ratio=1.01)
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A replayed reply before the refusal decision: how likely its best quote was, and how
+    it would fare if given."""
+
+    best: float
+    answerable: bool
+    correct: bool
+    chars: int
+    stale: bool
+
+
+def _replies(
+    model: RankingModel, scored: Sequence[tuple[Sample, npt.NDArray[np.float64]]]
+) -> list[_Reply]:
+    found = []
+    for sample, probabilities in scored:
+        evidence = sample.evidence
+        groups = choose(evidence.facts, evidence.candidates, probabilities, model)
+        chosen = [index for group in groups for index in group]
+        stale = bool(chosen) and bool(sample.stale[chosen].any())
+        found.append(
+            _Reply(
+                best=float(probabilities.max()) if len(probabilities) else -1.0,
+                answerable=sample.answerable,
+                correct=bool(chosen) and bool(sample.labels[chosen].any()) and not stale,
+                chars=sum(len(evidence.candidates[i].sentence) for i in chosen),
+                stale=stale,
+            )
+        )
+    return found
+
+
+def _outcome(replies: Sequence[_Reply], threshold: float) -> Outcome:
+    correct, chars, stale, answered = 0, 0, 0, 0
+    for reply in replies:
+        given = reply.chars > 0 and reply.best >= threshold
+        if given:
+            answered += 1
+            chars += reply.chars
+            stale += int(reply.stale)
+        correct += int(given and reply.correct) if reply.answerable else int(not given)
+    return Outcome(
+        accuracy=correct / max(1, len(replies)),
+        mean_chars=chars / max(1, answered),
+        stale=stale,
+    )
 
 
 def evaluate(model: RankingModel, samples: Sequence[Sample]) -> Outcome:
