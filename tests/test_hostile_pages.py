@@ -10,7 +10,6 @@ from html import escape
 import pytest
 from sqlalchemy import select
 
-from knowledge import sources
 from knowledge.cleaning import MAX_ARTICLE_CHARS, MAX_PARAGRAPHS
 from knowledge.documents import Document
 from parley.services import Services
@@ -19,6 +18,7 @@ from storage.models import Article, Source
 from tests.support.bot_harness import ADMIN, USER, RunningBot, eventually
 from tests.support.news_site import rss, story, story_page
 from tests.support.web_server import WebServer
+from web import source_manager
 
 FIVE_MB = 5_000_000
 WORDS = "negotiators met in Geneva on Monday to discuss a prisoner exchange and grain".split()
@@ -52,7 +52,7 @@ async def test_another_chat_is_answered_while_a_5_mb_page_is_read(
     # loop too, and the answer could only come after it.
     events: list[str] = []
     reading, may_finish = threading.Event(), threading.Event()
-    read_web_page = sources.read_web_page
+    read_web_page = source_manager.read_web_page
 
     def observed(content: bytes, *, url: str) -> Document:
         events.append("page reading started")
@@ -62,7 +62,7 @@ async def test_another_chat_is_answered_while_a_5_mb_page_is_read(
         events.append("page reading finished")
         return document
 
-    monkeypatch.setattr(sources, "read_web_page", observed)
+    monkeypatch.setattr(source_manager, "read_web_page", observed)
     with WebServer() as web:
         url = web.add("/world/longest-read", huge_page(), content_type="text/html")
         running_bot.server.send_user_message(chat_id=ADMIN, text=f"/ingest {url}")

@@ -81,7 +81,7 @@ async def parley(settings: Settings, *args: str) -> str:
 
 
 def passage_ids_of(bot: RunningBot, title: str) -> set[int]:
-    with parley.services.sessions() as session:
+    with bot.services.sessions() as session:
         return set(
             session.scalars(select(Passage.id).join(Article).where(Article.title == title)).all()
         )
@@ -105,13 +105,13 @@ async def test_an_article_ingested_by_another_process_is_answered_without_a_rest
     path = tmp_path / "grain.txt"
     path.write_text(ARTICLE)
 
-    await parley(parley.settings, "ingest", str(path))
+    await parley(bot.settings, "ingest", str(path))
 
     title = "Harbour commission agrees on Odesa grain inspections"
     new_passages = passage_ids_of(bot, title)
     assert new_passages
     # Caught up by the bot's own interval (or notification), before anyone asks.
-    await eventually(lambda: new_passages <= set(parley.services.vectors.ids().tolist()))
+    await eventually(lambda: new_passages <= set(bot.services.vectors.ids().tolist()))
     [reply] = await bot.ask(USER, "Who leads the grain inspections of ships leaving Odesa?")
     assert "Karadag" in reply
     assert title in reply
@@ -120,21 +120,21 @@ async def test_an_article_ingested_by_another_process_is_answered_without_a_rest
 async def test_a_source_added_by_another_process_is_polled_and_its_removal_seen(
     bot: RunningBot, site: WebServer
 ) -> None:
-    with parley.services.sessions.begin() as session:
+    with bot.services.sessions.begin() as session:
         subscriptions.subscribe(session, chat_id=USER, chat_type="private", title=None)
     first, second = story(1, "Grain corridor"), story(2, "Energy truce")
     feed = publish(site, [first])
 
-    await parley(parley.settings, "sources", "add", feed)
+    await parley(bot.settings, "sources", "add", feed)
 
-    with parley.services.sessions() as session:
+    with bot.services.sessions() as session:
         source_id = session.scalars(select(Source.id).where(Source.url == feed)).one()
     await eventually(lambda: source_id in polled_sources(bot))
     publish(site, [second, first])  # the feed gains an article after it was added
     await bot.server.await_messages(USER, 1, timeout=120)
     await eventually(lambda: any(second.title in text for text in bot.replies(USER)), 120)
 
-    await parley(parley.settings, "sources", "remove", str(source_id))
+    await parley(bot.settings, "sources", "remove", str(source_id))
 
     await eventually(lambda: source_id not in polled_sources(bot))
     [listing] = await bot.ask(USER, "/sources")
