@@ -17,6 +17,7 @@ from storage.db import (
     current_revision,
     head_revision,
     session_factory,
+    shipped_head,
     upgrade_database,
 )
 from storage.fulltext import fulltext_index_for
@@ -180,3 +181,31 @@ def test_a_first_migration_killed_midway_leaves_a_database_the_next_upgrade_comp
     tables = set(inspect(engine).get_table_names())
     assert {"sources", "articles", "passages", "subscriptions", "deliveries"} <= tables
     assert f"Database is at revision {head_revision()}." in capsys.readouterr().out
+
+
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    assert shipped_head() == head_revision()
+
+
+def test_a_command_on_a_database_at_the_head_loads_neither_alembic_nor_the_revisions(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'parley.db'}"
+    upgrade_database(create_database_engine(url))
+    probe = (
+        "import sys\n"
+        "from parley.cli import main\n"
+        "status = main(['db', 'upgrade'])\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('alembic', 'migrations.')))\n"
+        "print(status, loaded)\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(PROJECT)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"Database is at revision {head_revision()}." in finished.stdout
+    assert finished.stdout.splitlines()[-1] == "0 []"
