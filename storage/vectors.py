@@ -39,6 +39,7 @@ TRAINING_PER_LIST = 40  # FAISS warns below 39 training points per list
 PROBES = 16  # lists searched per query: recall@10 0.97 at 100k, 8 probes 0.96 (bench/engines.py)
 ADD_CHUNK = 20_000
 READ_BATCH = 10_000
+ID_BATCH = 100_000
 FETCH_CHUNK = 900  # ids per IN (…) query, under SQLite's old 999-variable limit
 SPOT_CHECKS = 32  # saved vectors compared with the stored ones before a saved index is used
 SPOT_CHECK_COSINE = 0.98  # 8-bit codes decode to within ~0.01 of the vector (measured)
@@ -332,13 +333,26 @@ def vectors_of_articles(
 
 def _stored_ids(session: Session, model: str) -> Ids:
     """The passage ids that have a vector of the model, ascending (read from the index on
-    the model column alone, never the BLOBs)."""
-    found = session.scalars(
+    the model column alone, never the BLOBs). Read through the driver's own cursor, a batch
+    of rows to an array at a time: SQLAlchemy's row objects made this 2–3 s of a start at
+    1M passages, the driver's tuples about 0.9 s."""
+    statement = (
         select(PassageVector.passage_id)
         .where(PassageVector.model == model)
         .order_by(PassageVector.passage_id)
     )
-    return np.fromiter(found, dtype=np.int64)
+    sql = statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    cursor = session.connection().connection.cursor()
+    parts = [np.empty(0, dtype=np.int64)]
+    try:
+        cursor.execute(str(sql))
+        while rows := cursor.fetchmany(ID_BATCH):
+            parts.append(np.array(rows, dtype=np.int64).reshape(-1))
+    finally:
+        cursor.close()
+    return np.concatenate(parts)
 
 
 def _stream(session: Session, model: str, dimension: int) -> Iterator[tuple[Ids, Matrix]]:
