@@ -96,7 +96,8 @@ class BotApiServer(BotApiMethods, ChatFaults, WebhookMethods):
         self._forced_429: defaultdict[str, deque[int]] = defaultdict(deque)
         self._forced_failures: defaultdict[str, deque[int]] = defaultdict(deque)
         self._limits: tuple[int | None, int | None] = (None, None)
-        self._windows: defaultdict[int | None, deque[float]] = defaultdict(deque)  # None: all
+        # Token buckets (tokens, when last refilled) per chat; None: the bot's overall one.
+        self._buckets: dict[int | None, tuple[float, float]] = {}
         self._too_many = 0
         self._members: dict[tuple[int, int], str] = {}  # (chat, user) → status; else "member"
         self._init_faults()
@@ -288,7 +289,12 @@ class BotApiServer(BotApiMethods, ChatFaults, WebhookMethods):
     def enforce_rate_limit(
         self, per_second: int | None = 30, per_chat_per_second: int | None = 1
     ) -> None:
-        """429 for sendMessage/editMessageText above these rates (1 s sliding window).
+        """429 for sendMessage/editMessageText above these rates.
+
+        Each rate is a token bucket holding at most a second's worth: a bot that keeps to the
+        rate is never refused, even when this server, starved of CPU, handles requests sent
+        evenly in a bunch (a sliding window over handling times would refuse those), while
+        one that sends faster for more than a moment is.
 
         ``enforce_rate_limit(None, None)`` switches limiting off again.
         """
@@ -388,15 +394,17 @@ class BotApiServer(BotApiMethods, ChatFaults, WebhookMethods):
         if name not in RATE_LIMITED_METHODS or self._limits == (None, None):
             return
         now, keys = time.monotonic(), (None, int_param(params, "chat_id"))
+        refilled: list[tuple[int | None, float]] = []
         for key, limit in zip(keys, self._limits, strict=True):
-            window = self._windows[key]
-            while window and now - window[0] >= 1.0:
-                window.popleft()
-            if limit is not None and len(window) >= limit:
+            if limit is None:
+                continue
+            tokens, since = self._buckets.get(key, (float(limit), now))
+            tokens = min(float(limit), tokens + (now - since) * limit)
+            if tokens < 1.0:
                 raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
-        for key in keys:
-            self._windows[key].append(now)
-
+            refilled.append((key, tokens))
+        for key, tokens in refilled:
+            self._buckets[key] = (tokens - 1.0, now)
 
 def _user(user_id: int, first_name: str, username: str | None = None) -> JSONDict:
     user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}

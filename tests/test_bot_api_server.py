@@ -194,6 +194,21 @@ async def test_enforced_rate_limit_per_chat(server: BotApiServer) -> None:
     assert server.too_many_requests == 1
 
 
+def test_enforced_rate_limit_overall_refuses_a_bot_that_sends_faster(
+    server: BotApiServer,
+) -> None:
+    server.enforce_rate_limit(per_second=30, per_chat_per_second=None)
+    # Straight into the server, a few microseconds apart: sixty chats at once, twice what a
+    # second allows (over HTTP a slow machine could space them out enough to pass).
+    statuses = [
+        server.handle(server.token, "sendMessage", {"chat_id": chat_id, "text": "news"})[0]
+        for chat_id in range(1, 61)
+    ]
+    assert statuses.count(429) > 0
+    assert server.too_many_requests == statuses.count(429)
+    assert len(server.sent_messages) == statuses.count(200)
+
+
 @pytest.mark.asyncio
 async def test_commands_edit_and_callbacks(server: BotApiServer) -> None:
     async with make_bot(server) as bot:
