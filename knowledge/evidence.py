@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from knowledge.answer_types import has_type
-from knowledge.questions import AnswerType, QuestionFacts
+from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
 from knowledge.terms import content_terms, term_set, terms
 from storage.vectors import Matrix
@@ -52,8 +52,18 @@ FEATURES = (
     "names_missing",
     "names_sentence",
     "names_nowhere",
+    "anchor_published",
+    "anchor_conflict",
 )
 RECENCY_DAYS = 365.0
+MONTH_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        "january february march april may june july august september october november "
+        "december".split(),
+        start=1,
+    )
+}
 BM25_K1 = 1.2
 BM25_B = 0.75
 QUOTATION = re.compile(
@@ -199,6 +209,8 @@ class _Context:
             "names_nowhere": self.names_nowhere,
             # Names tie a question to one event among several alike ("the Geneva talks").
             "names_sentence": _share(self.question.names, term_set(candidate.sentence)),
+            "anchor_published": _published_anchor(self.question.anchors, record.published_at),
+            "anchor_conflict": _anchor_conflict(self.question.anchors, candidate.sentence),
         }
 
     def _novelty(self, sentence: str) -> float:
@@ -220,6 +232,35 @@ class _Context:
         if not names:
             return 0.0
         return sum(1 for name in names if name not in article) / len(names)
+
+
+def _published_anchor(anchors: frozenset[str], published_at: datetime | None) -> float:
+    """Whether the article appeared in the month or year the question names ("the June
+    call"): reports follow their event within days, so early the next month counts too.
+    One half when the question names no month or year, or the article has no date."""
+    months = [MONTH_NUMBERS[a] for a in anchors if a in MONTH_NUMBERS]
+    years = [int(a) for a in anchors if YEAR.match(a)]
+    if published_at is None or not (months or years):
+        return 0.5
+    if years and published_at.year not in years:
+        return 0.0
+    if not months:
+        return 1.0
+    previous = 12 if published_at.month == 1 else published_at.month - 1
+    fresh = published_at.month in months or (previous in months and published_at.day <= 10)
+    return 1.0 if fresh else 0.0
+
+
+def _anchor_conflict(anchors: frozenset[str], sentence: str) -> float:
+    """Whether the sentence names another round or month than the question's ("the fourth
+    round" for a question about the fifth): the wrong instance of a repeated event."""
+    said = _raw_words(sentence)
+    conflict = 0.0
+    for kind in (ORDINALS, MONTHS):
+        wanted = anchors & kind
+        if wanted and (said & kind) and not (said & wanted):
+            conflict = 1.0
+    return conflict
 
 
 def _absent(names: frozenset[str], articles: Iterable[set[str]]) -> float:

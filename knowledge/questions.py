@@ -3,6 +3,7 @@ dates and ordinals that tie it to one event among several alike."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -73,6 +74,18 @@ CALENDAR_TERMS = frozenset(
     for word in MONTHS | set("monday tuesday wednesday thursday friday saturday sunday".split())
 )
 YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
+# "round two" is the second round: a count after the name of a stage is its ordinal.
+STAGES = frozenset("round rounds session sessions phase stage meeting leg day week".split())
+CARDINAL_ORDINALS = dict(
+    zip(
+        "one two three four five six seven eight nine ten".split(),
+        "first second third fourth fifth sixth seventh eighth ninth tenth".split(),
+        strict=True,
+    )
+)
+CARDINAL_ORDINALS.update(
+    {str(number): ordinal for number, ordinal in enumerate(CARDINAL_ORDINALS.values(), 1)}
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +114,17 @@ def analyse(question: str) -> QuestionFacts:
             token
             for token in tokens
             if token in ORDINALS or token in MONTHS or YEAR.match(token) or token.isdigit()
-        ),
+        )
+        | stage_ordinals(tokens),
+    )
+
+
+def stage_ordinals(tokens: list[str]) -> frozenset[str]:
+    """The ordinals a question names by count: "round two" is the "second" round."""
+    return frozenset(
+        CARDINAL_ORDINALS[token]
+        for before, token in itertools.pairwise(tokens)
+        if before in STAGES and token in CARDINAL_ORDINALS
     )
 
 
