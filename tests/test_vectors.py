@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from knowledge.retrieval import reciprocal_rank_fusion
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.models import Article, Passage, PassageVector, Source
+from storage.vector_engine import faiss
 from storage.vectors import (
     VectorIndex,
     blob_to_vector,
+    lists_for,
     load_vector_index,
     saved_index_path,
     vector_to_blob,
@@ -241,6 +243,33 @@ def test_a_saved_index_that_no_longer_matches_the_database_is_rebuilt(
 
     stored = clustered(6_000)
     assert index.search(stored[42], 1)[0][0] == 43
+
+
+def test_a_saved_index_with_an_earlier_versions_codes_is_rebuilt(database: Engine) -> None:
+    vectors = clustered(6_000)
+    store_vectors(database, vectors)
+    with session_factory(database)() as session:
+        path = saved_index_path(session, MODEL)
+    assert path is not None
+    lists = lists_for(6_000)
+    earlier = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(DIMENSION),
+        DIMENSION,
+        lists,
+        faiss.ScalarQuantizer.QT_8bit,
+        faiss.METRIC_INNER_PRODUCT,
+    )
+    earlier.set_direct_map_type(faiss.DirectMap.Hashtable)
+    earlier.train(vectors)
+    earlier.add_with_ids(vectors, np.arange(1, 6_001, dtype=np.int64))
+    faiss.write_index(earlier, str(path))
+    assert not VectorIndex.read(path).current_codes
+
+    with session_factory(database)() as session:
+        index = load(session, threshold=4_000)
+
+    assert index.inverted and index.current_codes and len(index) == 6_000
+    assert VectorIndex.read(path).current_codes  # saved again, with today's codes
 
 
 def test_blobs_round_trip_and_wrong_dimensions_are_refused() -> None:
