@@ -109,7 +109,8 @@ METHOD = {
     "new chat each time; answers counted in a window after 10 s of warm-up.",
     "memory": "Peak RSS: VmHWM of a fresh process per archive that builds Parley's "
     "services as `parley run` does (model, every vector, fingerprints) and answers one "
-    "question; start-up RSS is the `parley run` process's VmHWM after its first answer.",
+    "question, started twice (the figure is the second start, which reads the vector index "
+    "the first saved); start-up RSS is the `parley run` process's VmHWM after its first answer.",
 }
 
 

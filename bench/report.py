@@ -303,7 +303,8 @@ def _others(results: Results, console: Console) -> None:
                     f"peak RSS, {int(size):,} passages (MiB)",
                     _value(figures["peak_rss_mib"]),
                     f"model alone {_value(model['peak_rss_mib'])} MiB; float32 vectors "
-                    f"{_value(figures['float32_vectors_mib'])} MiB",
+                    f"{_value(figures['float32_vectors_mib'])} MiB; first start "
+                    f"{_value(figures.get('first_start_peak_rss_mib'))} MiB",
                 )
     if table.row_count:
         console.print(table)
