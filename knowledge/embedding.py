@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -171,6 +172,7 @@ class MiniLMEmbedder:
 
         self.model_id = model_id
         self.dimension = int(config["hidden_size"])
+        self._threads = _torch_threads()
         self._max_tokens = max_tokens
         self._batch_size = batch_size
         self._heads = int(config["num_attention_heads"])
@@ -255,9 +257,6 @@ class MiniLMEmbedder:
             return np.empty((0, self.dimension), dtype=np.float32)
         import torch
 
-        # On torch's default threads, as sentence-transformers ran: one thread embedded a
-        # question 20× faster with the two cores busy (35 vs 700 ms) but rounded some
-        # batches differently, which changed the quotes of 2 of 106 evaluation questions.
         order = np.argsort([-len(text) for text in texts])  # as sentence-transformers sorts
         rows: list[Tensor] = [torch.empty(0)] * len(texts)
         with torch.inference_mode():
@@ -266,7 +265,9 @@ class MiniLMEmbedder:
                 encoded = self._input.encode_batch([texts[int(row)] for row in batch])
                 ids = torch.tensor([item.ids for item in encoded])
                 mask = torch.tensor([item.attention_mask for item in encoded])
-                for row, vector in zip(batch, self._forward(ids, mask), strict=True):
+                with _threads_for(int(ids.numel()), default=self._threads):
+                    vectors = self._forward(ids, mask)
+                for row, vector in zip(batch, vectors, strict=True):
                     rows[int(row)] = vector
             return np.asarray(torch.stack(rows).numpy(), dtype=np.float32)
 
@@ -323,6 +324,35 @@ class MiniLMEmbedder:
         inner = functional.gelu(functional.linear(hidden, *layer.intermediate))
         out = functional.linear(inner, *layer.out)
         return functional.layer_norm(out + hidden, (width,), *layer.out_norm, self._eps)
+
+
+# Up to this many tokens (a question, a few sentences) a batch runs on one thread. On two
+# shared cores with other work running, a question took 690–840 ms on torch's two threads
+# (they wait for each other) and 32–35 ms on one; the vectors are the same bit for bit.
+ONE_THREAD_TOKENS = 512
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return int(torch.get_num_threads())
+
+
+@contextmanager
+def _threads_for(tokens: int, *, default: int) -> Iterator[None]:
+    """Run a batch of this many tokens on one thread when it is small, else on torch's
+    default; back to the default afterwards (the setting may be shared between threads,
+    so it is restored to the default rather than to whatever was set before)."""
+    import torch
+
+    if tokens > ONE_THREAD_TOKENS or default <= 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(default)
 
 
 @lru_cache(maxsize=4)
