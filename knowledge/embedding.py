@@ -3,10 +3,9 @@
 The bundled model runs on torch alone (`MiniLMEmbedder`): its six BERT layers, mean pooling
 and normalisation, computed with the very operations transformers and sentence-transformers
 use, so the vectors are the same bit for bit (tests/test_embedding.py compares them).
-Importing those two libraries took 8–11 s on two shared cores (transformers 5 imports
-torch's compiler and distributed packages), where torch, tokenizers and safetensors take
-about 3: `parley run` on 100k passages answered its first question after 9.6 s instead of
-20.0 (alternated starts, load 4–5). Any other model (EMBEDDING_MODEL) still loads through
+Importing those two libraries took 8 of the 11.5 s from `parley run` to the first answer
+(transformers 5 imports torch's compiler and distributed packages); torch, tokenizers and
+safetensors take about 2 s. Any other model (EMBEDDING_MODEL) still loads through
 sentence-transformers.
 """
 
@@ -15,8 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -172,7 +170,6 @@ class MiniLMEmbedder:
 
         self.model_id = model_id
         self.dimension = int(config["hidden_size"])
-        self._threads = _torch_threads()
         self._max_tokens = max_tokens
         self._batch_size = batch_size
         self._heads = int(config["num_attention_heads"])
@@ -265,9 +262,7 @@ class MiniLMEmbedder:
                 encoded = self._input.encode_batch([texts[int(row)] for row in batch])
                 ids = torch.tensor([item.ids for item in encoded])
                 mask = torch.tensor([item.attention_mask for item in encoded])
-                with _threads_for(int(ids.numel()), default=self._threads):
-                    vectors = self._forward(ids, mask)
-                for row, vector in zip(batch, vectors, strict=True):
+                for row, vector in zip(batch, self._forward(ids, mask), strict=True):
                     rows[int(row)] = vector
             return np.asarray(torch.stack(rows).numpy(), dtype=np.float32)
 
@@ -324,35 +319,6 @@ class MiniLMEmbedder:
         inner = functional.gelu(functional.linear(hidden, *layer.intermediate))
         out = functional.linear(inner, *layer.out)
         return functional.layer_norm(out + hidden, (width,), *layer.out_norm, self._eps)
-
-
-# Up to this many tokens (a question, a few sentences) a batch runs on one thread. On two
-# shared cores with other work running, a question took 690–840 ms on torch's two threads
-# (they wait for each other) and 32–35 ms on one; the vectors are the same bit for bit.
-ONE_THREAD_TOKENS = 512
-
-
-def _torch_threads() -> int:
-    import torch
-
-    return int(torch.get_num_threads())
-
-
-@contextmanager
-def _threads_for(tokens: int, *, default: int) -> Iterator[None]:
-    """Run a batch of this many tokens on one thread when it is small, else on torch's
-    default; back to the default afterwards (the setting may be shared between threads,
-    so it is restored to the default rather than to whatever was set before)."""
-    import torch
-
-    if tokens > ONE_THREAD_TOKENS or default <= 1:
-        yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(default)
 
 
 @lru_cache(maxsize=4)
