@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -52,23 +51,8 @@ def content_words(text: str) -> list[str]:
     return [word for word in words(text) if word not in STOPWORDS and len(word) > 1]
 
 
-@runtime_checkable
-class WordPieceModel(Protocol):
-    """A model that tells its word pieces and their input vectors (knowledge.embedding's
-    MiniLMEmbedder)."""
-
-    def word_pieces(self, word: str) -> list[int]:
-        """The ids of a word's pieces."""
-
-    def word_piece_vectors(self) -> Matrix:
-        """The input vector of every word piece, one row per id."""
-
-
 def word_similarity_for(model: object) -> WordSimilarity | None:
-    """The word similarity of the bundled model or a sentence-transformers model, or None
-    for another embedder."""
-    if isinstance(model, WordPieceModel):
-        return WordSimilarity(model.word_piece_vectors(), model.word_pieces)
+    """The word similarity of a sentence-transformers model, or None for another embedder."""
     try:
         transformer = model[0].auto_model  # type: ignore[index]
         table = transformer.embeddings.word_embeddings.weight.detach().cpu().numpy()
