@@ -11,7 +11,6 @@ import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 
 from knowledge.answering import Evidence
-from knowledge.confidence import ConfidenceModel, question_features
 from knowledge.evidence import FEATURES
 from knowledge.quotes import choose
 from knowledge.ranking import RankingModel
@@ -52,7 +51,6 @@ class Outcome:
 def fit(samples: Mapping[str, Sequence[Sample]], *, report: str) -> RankingModel:
     """The model fitted on the samples, its decisions chosen on them too."""
     model = _regression(samples)
-    model = replace(model, confidence=_confidence(model, samples))
     model = _decisions(model, samples)
     for name, items in samples.items():
         outcome = evaluate(model, items)
@@ -100,90 +98,24 @@ def _decisions(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> 
         name: [(s, model.probabilities(s.evidence.features)) for s in items]
         for name, items in samples.items()
     }
+    best_probabilities = np.array(
+        [float(p.max()) for items in scored.values() for _, p in items if len(p)]
+    )
+    thresholds = [0.0, *np.quantile(best_probabilities, np.linspace(0.01, 0.4, 25))]
     best: tuple[float, RankingModel] | None = None
     for ratio in RATIOS:
         # The replies do not depend on the threshold, only which of them are declined.
         trial = replace(model, min_probability=0.0, companion_ratio=ratio)
         replies = {name: _replies(trial, items) for name, items in scored.items()}
-        sure = np.array([reply.best for found in replies.values() for reply in found])
-        for threshold in [0.0, *np.quantile(sure[sure >= 0], np.linspace(0.01, 0.5, 50))]:
+        for threshold in thresholds:
             outcomes = {name: _outcome(found, float(threshold)) for name, found in replies.items()}
             if any(o.mean_chars > LENGTH_BUDGETS.get(n, 250.0) for n, o in outcomes.items()):
                 continue
             total = sum(DATASET_WEIGHTS.get(n, 1.0) * o.accuracy for n, o in outcomes.items())
             total -= 0.01 * sum(o.stale for o in outcomes.values())
             if best is None or total > best[0]:
-                best = (total, _with_threshold(trial, float(threshold)))
-    if best is None:
-        return replace(model, companion_ratio=1.01)
-    return _with_floor(best[1], scored)
-
-
-def _with_floor(
-    model: RankingModel,
-    scored: Mapping[str, Sequence[tuple[Sample, npt.NDArray[np.float64]]]],
-) -> RankingModel:
-    """With a confidence model, the best candidate's probability still has a floor: the
-    lowest at which a training question's best candidate held the answer."""
-    if model.confidence is None:
-        return model
-    right = [
-        float(probabilities.max())
-        for items in scored.values()
-        for sample, probabilities in items
-        if len(probabilities) and sample.labels[int(np.argmax(probabilities))]
-    ]
-    return replace(model, min_probability=min(right, default=0.0))
-
-
-def _with_threshold(model: RankingModel, threshold: float) -> RankingModel:
-    """The model declining below this confidence (or best probability, without a confidence
-    model)."""
-    if model.confidence is None:
-        return replace(model, min_probability=threshold)
-    return replace(model, confidence=replace(model.confidence, threshold=threshold))
-
-
-def _confidence(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> ConfidenceModel:
-    """A logistic regression of whether the best two candidates hold the answer, over the
-    question-level features; its threshold is chosen afterwards with the companion ratio."""
-    rows, labels, weights = [], [], []
-    for name, items in samples.items():
-        with_candidates = [s for s in items if len(s.evidence.candidates)]
-        share = DATASET_WEIGHTS.get(name, 1.0) / max(1, len(with_candidates))
-        for sample in with_candidates:
-            probabilities = model.probabilities(sample.evidence.features)
-            rows.append(question_features(sample.evidence.features, probabilities))
-            top = np.argsort(-probabilities, kind="stable")[:2]
-            right = sample.answerable and bool(sample.labels[top].any())
-            labels.append(right and not bool(sample.stale[top].any()))
-            weights.append(share)
-    matrix = np.vstack(rows)
-    means = matrix.mean(axis=0)
-    scales = matrix.std(axis=0)
-    scales[scales < 1e-6] = 1.0
-    weight = np.array(weights) * len(weights) / sum(weights)
-    regression = LogisticRegression(C=REGULARISATION, max_iter=5000)
-    regression.fit((matrix - means) / scales, np.array(labels), sample_weight=weight)
-    return ConfidenceModel(
-        means=means,
-        scales=scales,
-        coefficients=regression.coef_[0].astype(np.float64),
-        intercept=float(regression.intercept_[0]),
-        threshold=0.0,
-    )
-
-
-def reply_confidence(
-    model: RankingModel, evidence: Evidence, probabilities: npt.NDArray[np.float64]
-) -> float:
-    """What the refusal decision compares with its threshold: the confidence in the reply,
-    or the best candidate's probability for a model without a confidence model."""
-    if not len(probabilities):
-        return -1.0
-    if model.confidence is None:
-        return float(probabilities.max())
-    return model.confidence.confidence(evidence.features, probabilities)
+                best = (total, replace(trial, min_probability=float(threshold)))
+    return best[1] if best else replace(model, companion_ratio=1.01)
 
 
 @dataclass(frozen=True)
@@ -209,7 +141,7 @@ def _replies(
         stale = bool(chosen) and bool(sample.stale[chosen].any())
         found.append(
             _Reply(
-                best=reply_confidence(model, evidence, probabilities),
+                best=float(probabilities.max()) if len(probabilities) else -1.0,
                 answerable=sample.answerable,
                 correct=bool(chosen) and bool(sample.labels[chosen].any()) and not stale,
                 chars=sum(len(evidence.candidates[i].sentence) for i in chosen),
@@ -237,6 +169,27 @@ def _outcome(replies: Sequence[_Reply], threshold: float) -> Outcome:
 
 def evaluate(model: RankingModel, samples: Sequence[Sample]) -> Outcome:
     """Replay the real quote selection on the samples."""
-    threshold = model.confidence.threshold if model.confidence else model.min_probability
-    scored = [(s, model.probabilities(s.evidence.features)) for s in samples]
-    return _outcome(_replies(_with_threshold(model, 0.0), scored), threshold)
+    return _replay(model, [(s, model.probabilities(s.evidence.features)) for s in samples])
+
+
+def _replay(
+    model: RankingModel, scored: Sequence[tuple[Sample, npt.NDArray[np.float64]]]
+) -> Outcome:
+    correct, chars, stale, answered = 0, 0, 0, 0
+    for sample, probabilities in scored:
+        evidence = sample.evidence
+        groups = choose(evidence.facts, evidence.candidates, probabilities, model)
+        chosen = [index for group in groups for index in group]
+        if chosen:
+            answered += 1
+            chars += sum(len(evidence.candidates[i].sentence) for i in chosen)
+            stale += int(any(sample.stale[i] for i in chosen))
+        if sample.answerable:
+            correct += int(any(sample.labels[i] for i in chosen) and not sample.stale[chosen].any())
+        else:
+            correct += int(not chosen)
+    return Outcome(
+        accuracy=correct / max(1, len(scored)),
+        mean_chars=chars / max(1, answered),
+        stale=stale,
+    )

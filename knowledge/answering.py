@@ -181,9 +181,7 @@ class Answerer:
     def _answer(self, evidence: Evidence) -> Answer:
         facts = evidence.facts
         probabilities = self._model.probabilities(evidence.features)
-        judge = self._model.confidence
-        confidence = judge.confidence(evidence.features, probabilities) if judge else None
-        quotes = select_quotes(facts, evidence.candidates, probabilities, self._model, confidence)
+        quotes = select_quotes(facts, evidence.candidates, probabilities, self._model)
         return Answer(facts.text, quotes=quotes, about_present=facts.about_present)
 
     def _evidence(self, reading: _Reading, known: dict[str, Matrix]) -> Evidence:

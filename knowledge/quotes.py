@@ -56,11 +56,9 @@ def select_quotes(
     candidates: Sequence[Candidate],
     probabilities: npt.NDArray[np.float64],
     model: RankingModel,
-    confidence: float | None = None,
 ) -> list[Quote]:
-    """The quotes for a reply, most likely first; none when the best is too unlikely or the
-    confidence in the reply as a whole is below the model's threshold."""
-    chosen = choose(facts, candidates, probabilities, model, confidence)
+    """The quotes for a reply, most likely first; none when the best is too unlikely."""
+    chosen = choose(facts, candidates, probabilities, model)
     return [_quote(group, candidates, probabilities) for group in chosen]
 
 
@@ -69,13 +67,10 @@ def choose(
     candidates: Sequence[Candidate],
     probabilities: npt.NDArray[np.float64],
     model: RankingModel,
-    confidence: float | None = None,
 ) -> list[list[int]]:
     """Indices of the candidates to quote, grouped by quote (adjacent sentences of one
     passage make one quote, in reading order)."""
     if not candidates:
-        return []
-    if model.confidence and confidence is not None and confidence < model.confidence.threshold:
         return []
     order = [int(index) for index in np.argsort(-probabilities, kind="stable")]
     best = order[0]
@@ -87,7 +82,7 @@ def choose(
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
         return [[max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))]]
-    close = _close(order, probabilities, model)
+    close = [i for i in order if probabilities[i] >= model.companion_ratio * probabilities[best]]
     groups: list[list[int]] = [[best]]
     used = len(candidates[best].sentence)
     for index in close[1:]:
@@ -100,14 +95,6 @@ def choose(
         if placed:
             used += len(candidate.sentence)
     return [sorted(group, key=lambda i: candidates[i].index) for group in groups]
-
-
-def _close(
-    order: list[int], probabilities: npt.NDArray[np.float64], model: RankingModel
-) -> list[int]:
-    """The candidates, most likely first, worth quoting beside the best."""
-    floor = model.companion_ratio * probabilities[order[0]]
-    return [i for i in order if probabilities[i] >= floor]
 
 
 def _place(index: int, groups: list[list[int]], candidates: Sequence[Candidate]) -> bool:

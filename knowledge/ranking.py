@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.confidence import ConfidenceModel, ConfidenceModelError, confidence_model_from
 from knowledge.evidence import FEATURES
 from storage.vectors import Matrix
 
@@ -40,9 +39,6 @@ class RankingModel:
     companion_ratio: float
     # For questions about the present, the newest candidate at least this share as likely wins.
     present_ratio: float
-    # Whether to answer at all, judged over the question's best candidates (fitted weights
-    # have one; without it, min_probability alone decides).
-    confidence: ConfidenceModel | None = None
 
     def probabilities(self, matrix: Matrix) -> npt.NDArray[np.float64]:
         """The probability that each candidate holds the answer."""
@@ -63,7 +59,6 @@ class RankingModel:
             "min_probability": self.min_probability,
             "companion_ratio": self.companion_ratio,
             "present_ratio": self.present_ratio,
-            **({"confidence": self.confidence.as_json()} if self.confidence else {}),
         }
 
 
@@ -99,10 +94,7 @@ def ranking_model_from(data: object, *, location: str = "weights") -> RankingMod
             min_probability=float(data["min_probability"]),
             companion_ratio=float(data["companion_ratio"]),
             present_ratio=float(data["present_ratio"]),
-            confidence=confidence_model_from(data["confidence"]) if "confidence" in data else None,
         )
-    except ConfidenceModelError as error:
-        raise RankingModelError(f"{location}: {error}; run `make train` to refit it") from None
     except (KeyError, TypeError, ValueError) as error:
         raise RankingModelError(f"{location}: missing or malformed field {error}") from None
     shapes = {model.means.shape, model.scales.shape, model.coefficients.shape}

@@ -83,7 +83,7 @@ def check_embedding_model(sessions: sessionmaker[Session], embedder: Embedder) -
     """Refuse to mix vectors of two models."""
     with sessions() as session:
         stored = archive.embedding_models(session)
-    others = [model for model, _ in stored if model != embedder.model_id]
+    others = [model for model in stored if model != embedder.model_id]
     if others:
         raise ModelMismatchError(
             f"The archive's passages were embedded with {', '.join(others)}, but the configured "
