@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation import folds
-from evaluation.tuning import Sample, fit, reply_confidence
+from evaluation.tuning import Sample, fit
 from knowledge.evidence import feature_matrix
 from knowledge.questions import analyse
 from knowledge.quotes import choose
@@ -97,8 +97,7 @@ def judge(name: str, sample: Sample, model: RankingModel, kinds: Mapping[str, st
     """Replay the quote selection on one question."""
     evidence = sample.evidence
     probabilities = model.probabilities(evidence.features)
-    confidence = reply_confidence(model, evidence, probabilities)
-    groups = choose(evidence.facts, evidence.candidates, probabilities, model, confidence)
+    groups = choose(evidence.facts, evidence.candidates, probabilities, model)
     chosen = [index for group in groups for index in group]
     stale = bool(chosen) and bool(sample.stale[chosen].any())
     if sample.answerable:

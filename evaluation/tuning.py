@@ -17,7 +17,7 @@ from knowledge.ranking import RankingModel
 
 # Replies must stay short (issue: at most 300 quoted characters on average on the news set,
 # 250 on SQuAD); the fit keeps a margin below each so that held-out data stays inside.
-LENGTH_BUDGETS = {"negotiations": 280.0, "squad": 238.0}
+LENGTH_BUDGETS = {"negotiations": 290.0, "squad": 246.0}
 # Each dataset weighs this much in the fit, whatever its number of questions: the news set is
 # small but it is what Parley is for.
 DATASET_WEIGHTS = {"negotiations": 1.0, "squad": 1.0}
@@ -107,10 +107,13 @@ def _decisions(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> 
         # The replies do not depend on the threshold, only which of them are declined.
         trial = replace(model, min_probability=0.0, companion_ratio=ratio)
         replies = {name: _replies(trial, items) for name, items in scored.items()}
+        # The ratio keeps replies short, not the refusals: declining long replies would
+        # meet the length budget by saying nothing, and push the threshold past its best.
+        answered = {name: _outcome(found, 0.0) for name, found in replies.items()}
+        if any(o.mean_chars > LENGTH_BUDGETS.get(n, 250.0) for n, o in answered.items()):
+            continue
         for threshold in thresholds:
             outcomes = {name: _outcome(found, float(threshold)) for name, found in replies.items()}
-            if any(o.mean_chars > LENGTH_BUDGETS.get(n, 250.0) for n, o in outcomes.items()):
-                continue
             total = sum(DATASET_WEIGHTS.get(n, 1.0) * o.accuracy for n, o in outcomes.items())
             total -= 0.01 * sum(o.stale for o in outcomes.values())
             if best is None or total > best[0]:

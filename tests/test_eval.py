@@ -197,8 +197,8 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    assert figures["accuracy"] >= 0.52
-    assert figures["accuracy"] >= baseline["accuracy"] + 0.10
+    assert figures["accuracy"] >= 0.54  # measured 0.57 (39 of 68)
+    assert figures["accuracy"] >= baseline["accuracy"] + 0.12
     assert figures["stale"] <= 1 and figures["time"] >= 0.5
     assert figures["refuse_declined"] >= 2 and figures["refuse_total"] == 9
     assert figures["mean_quoted_chars"] <= 300
@@ -209,5 +209,5 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]
-    assert figures["accuracy"] >= 0.80
+    assert figures["accuracy"] >= 0.80  # measured 0.84 (32 of 38)
     assert figures["accuracy"] > baseline["accuracy"]
