@@ -2,8 +2,8 @@
 
 Two shapes of index, both scoring by inner product (cosine on Parley's unit vectors):
 a flat one that compares the query with every float32 vector (exact), and an inverted-file
-one with 6-bit scalar codes that compares it only with the vectors of the few lists nearest
-to it (approximate, 3/16 of float32's memory). Both keep Parley's passage ids.
+one with 8-bit scalar codes that compares it only with the vectors of the few lists nearest
+to it (approximate, a quarter of float32's memory). Both keep Parley's passage ids.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ faiss: Any = importlib.import_module("faiss")
 Matrix = npt.NDArray[np.float32]
 Ids = npt.NDArray[np.int64]
 KMEANS_ITERATIONS = 10  # FAISS's default; more barely moves recall on our data (measured)
-# 6-bit codes: 288 bytes a vector, 92 MiB less than 8-bit at 1M passages, which kept Parley
-# under 1 GiB there. On 300k of the synthetic archive's vectors at 16 probes, recall@10
-# against exact search was 0.982 (8-bit 0.997, 4-bit 0.932) and decoded cosines were off by
-# 0.0015 on average, 0.006 at most (8-bit 0.0004 / 0.002).
-CODES = faiss.ScalarQuantizer.QT_6bit
+# 8-bit codes. 6-bit ones save 92 MiB at 1M passages, but on 300k of the synthetic archive's
+# vectors at 16 probes recall@10 against exact search fell from 0.997 to 0.982, and at 100k
+# `make bench` measured 0.940 (8-bit: 0.957) against the 0.95 target; 4-bit: 0.932.
+CODES = faiss.ScalarQuantizer.QT_8bit
 
 
 class EngineIndex:
@@ -43,7 +42,7 @@ class EngineIndex:
 
     @classmethod
     def inverted_file(cls, dimension: int, lists: int) -> EngineIndex:
-        """Untrained IVF with 6-bit codes and a hash map from id to code, for lookups by id."""
+        """Untrained IVF with 8-bit codes and a hash map from id to code, for lookups by id."""
         quantiser = faiss.IndexFlatIP(dimension)
         index = faiss.IndexIVFScalarQuantizer(
             quantiser, dimension, lists, CODES, faiss.METRIC_INNER_PRODUCT

@@ -2,10 +2,10 @@
 
 The BLOBs are the truth; the in-memory index is rebuilt from them. While the archive is
 small (below `IVF_THRESHOLD` vectors) the index is flat and exact. Past it, an inverted
-file with 6-bit codes: 4·√n lists, trained on a sample, searched in `PROBES` lists —
-3/16 of float32's memory; with 8-bit codes it took 1.4 / 1.8 ms (p50 / p95) per query at
-1M vectors at recall@10 0.99 against exact search, with 6-bit codes recall was 0.98 on
-300k of the same vectors (see storage/vector_engine.py, bench/engines.py, bench/retrieval.py).
+file with 8-bit codes: 4·√n lists, trained on a sample, searched in `PROBES` lists — a
+quarter of float32's memory and 1.4 / 1.8 ms (p50 / p95) per query at 1M vectors, with
+recall@10 against exact search 0.99 (see storage/vector_engine.py for why not 6-bit,
+bench/engines.py, bench/retrieval.py).
 Training and filling it at 1M takes 2–3 minutes on two shared cores, so a large index is
 also saved beside the SQLite file (2.3 s to read back) and reconciled with the database
 at the next start.
@@ -43,7 +43,7 @@ READ_BATCH = 10_000
 ID_BATCH = 100_000
 FETCH_CHUNK = 900  # ids per IN (…) query, under SQLite's old 999-variable limit
 SPOT_CHECKS = 32  # saved vectors compared with the stored ones before a saved index is used
-SPOT_CHECK_COSINE = 0.98  # 6-bit codes decode to within ~0.01 of the vector (measured)
+SPOT_CHECK_COSINE = 0.98  # 8-bit codes decode to within ~0.01 of the vector (measured)
 
 
 def vector_to_blob(vector: npt.NDArray[np.floating]) -> bytes:
@@ -192,7 +192,7 @@ class VectorIndex:
 
     def similarities(self, query: npt.NDArray[np.floating], ids: Iterable[int]) -> dict[int, float]:
         """Cosine similarity of the query to each of these passages that has a vector
-        (exact while flat; from the 6-bit codes once inverted, within about 0.01)."""
+        (exact while flat; from the 8-bit codes once inverted, within about 0.01)."""
         vector = np.asarray(query, dtype=np.float32).reshape(self.dimension)
         found: dict[int, float] = {}
         with self._lock:
