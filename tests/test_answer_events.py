@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import numpy as np
 
-from knowledge.evidence import FEATURES, Candidate, feature_matrix
+from knowledge.evidence import FEATURES, feature_matrix
 from knowledge.questions import analyse
-from knowledge.retrieval import RetrievedPassage
-from storage.archive import PassageRecord
-
-
-def candidate(sentence: str, *, article: int, published: str = "2025-05-01") -> Candidate:
-    record = PassageRecord(
-        passage_id=article * 10,
-        article_id=article,
-        position=0,
-        text=sentence,
-        title=f"Article {article}",
-        source="Agency",
-        url=f"https://news.example/{article}",
-        published_at=datetime.fromisoformat(published),
-    )
-    return Candidate(sentence, RetrievedPassage(record, 0.1, 0.5), 0, None, 0.5, 0.3, 0.5)
+from tests.support.candidates import candidate
 
 
 def column(matrix: np.ndarray, name: str) -> list[float]:
@@ -50,9 +33,9 @@ def test_a_sentence_about_another_round_conflicts_with_the_question() -> None:
 def test_articles_from_the_month_the_question_names_are_marked() -> None:
     question = analyse("How long was the June phone call between Trump and Xi?")
     candidates = [
-        candidate("The call lasted about 90 minutes.", article=1, published="2025-06-05"),
-        candidate("The call was friendly.", article=2, published="2025-07-03"),
-        candidate("Another call was made.", article=3, published="2025-09-20"),
+        candidate("The call lasted about 90 minutes.", article=1, date="2025-06-05"),
+        candidate("The call was friendly.", article=2, date="2025-07-03"),
+        candidate("Another call was made.", article=3, date="2025-09-20"),
     ]
     matrix = feature_matrix(question, {"call": 1.0}, candidates)
     # Early July still reports on June; September does not.

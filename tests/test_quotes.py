@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,27 +19,9 @@ from knowledge.ranking import (
     load_ranking_model,
     untrained_model,
 )
-from knowledge.retrieval import RetrievedPassage
 from parley.cli import main
 from parley.settings import Settings
-from storage.archive import PassageRecord
-
-
-def candidate(
-    sentence: str, *, article: int, index: int = 0, date: str = "2025-05-01", passage: int = 0
-) -> Candidate:
-    record = PassageRecord(
-        passage_id=passage or article * 10,
-        article_id=article,
-        position=0,
-        text=sentence,
-        title=f"Article {article}",
-        source="Agency",
-        url=f"https://news.example/{article}",
-        published_at=datetime.fromisoformat(date),
-    )
-    passage_found = RetrievedPassage(record=record, fused=0.1, dense=0.5)
-    return Candidate(sentence, passage_found, index, None, 0.5, 0.3, 0.5)
+from tests.support.candidates import candidate
 
 
 def model(*, threshold: float = 0.2, ratio: float = 0.7, present: float = 0.6) -> RankingModel:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpcore
@@ -157,15 +157,18 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
 
 # httpx's transports take no network backend, so their connection pool is rebuilt with ours,
 # with httpx's default limits. tests/test_ssrf.py fails if a new httpx stops using it.
+POOL_LIMITS: dict[str, Any] = {
+    "max_connections": 100,
+    "max_keepalive_connections": 20,
+    "keepalive_expiry": 5.0,
+}
+
+
 def guarded_transport() -> httpx.HTTPTransport:
     """An httpx transport that connects only to public addresses."""
     transport = httpx.HTTPTransport()
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=100,
-        max_keepalive_connections=20,
-        keepalive_expiry=5.0,
-        network_backend=GuardedBackend(),
+        ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend(), **POOL_LIMITS
     )
     return transport
 
@@ -174,10 +177,6 @@ def async_guarded_transport() -> httpx.AsyncHTTPTransport:
     """The async twin of ``guarded_transport``."""
     transport = httpx.AsyncHTTPTransport()
     transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=100,
-        max_keepalive_connections=20,
-        keepalive_expiry=5.0,
-        network_backend=AsyncGuardedBackend(),
+        ssl_context=httpx.create_ssl_context(), network_backend=AsyncGuardedBackend(), **POOL_LIMITS
     )
     return transport
