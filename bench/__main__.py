@@ -99,9 +99,11 @@ METHOD = {
     "digests": "Digests: DigestSender.send_pending through the Application's bot against the "
     "local server answering 429 above 30 msg/s overall and 1/s per chat; 429s counted by the "
     "server, sampled after 1 s.",
-    "cli": "CLI start-up: `parley --help`, `parley db upgrade` and `parley sources list` "
-    "(on a fresh SQLite archive) as cold processes, launch to exit, in turn with a bare "
-    "`python -c pass`, after one untimed warm-up each; medians of the launches.",
+    "cli": "CLI start-up: `parley --help`, `parley db upgrade`, `parley sources list` and "
+    "`parley sources remove` (of a missing source) on a small migrated SQLite archive (3 "
+    "sources, 12 articles) as cold processes, launch to exit, in turn with a bare "
+    "`python -c pass`, after one untimed warm-up each (which writes the bytecode, as an "
+    "install does); medians and maxima of the launches.",
     "workers": "Webhook workers: 1 and 2 real `parley run --webhook` processes (real model) on "
     "one throwaway PostgreSQL archive of the seed articles, behind a round-robin load "
     "balancer (playground/load_balancer.py) that the local Bot API server POSTs updates to; "

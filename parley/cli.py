@@ -154,11 +154,11 @@ def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:
         with services_for(settings) as services:
             print(cli_sources.add(args.url, services))
         return 0
-    with archive_for(settings) as sessions:
+    with archive_for(settings) as engine:
         if args.sources_command == "list":
-            print("\n".join(cli_sources.listing(sessions)))
+            print("\n".join(cli_sources.listing(engine)))
             return 0
-        removed = cli_sources.remove(args.source_id, sessions)
+        removed = cli_sources.remove(args.source_id, engine)
     if removed is None:
         raise CommandError(
             f"There is no active source #{args.source_id}; `parley sources list` lists them."
@@ -182,13 +182,14 @@ def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
 
 def run_main(args: argparse.Namespace, settings: Settings) -> int:
     """`parley run [--webhook]`: migrate, seed an empty archive, and run the bot until SIGTERM."""
-    from telegram.error import TelegramError
-
-    # Telegram is loaded only to run the bot.
-    from bot.app import build_application, run_polling, run_webhook
-
     token = settings.bot_token()  # a missing or malformed token fails before the model loads
     webhook = settings.webhook() if args.webhook else None  # so do webhook settings
+    # Telegram and the bot (with the vector engine) are loaded only to run it: seconds of
+    # imports that an operator who forgot the token should not wait for.
+    from telegram.error import TelegramError
+
+    from bot.app import build_application, run_polling, run_webhook
+
     with services_for(settings) as services:
         services.seed_if_empty()
         application = build_application(settings, services)

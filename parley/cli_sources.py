@@ -1,6 +1,7 @@
 """`parley sources add|list|remove`: managing web sources from the command line.
 
-Listing and removing touch only the archive, so they load no model (nor the web stack).
+Listing and removing touch only the archive, so they load no model, nor the web stack, nor the
+ORM: SQLAlchemy Core on the engine (storage/source_listing.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy import Engine
 
     from parley.services import Services
 
@@ -48,12 +49,12 @@ def add(url: str, services: Services) -> str:
     )
 
 
-def listing(sessions: sessionmaker[Session]) -> list[str]:
+def listing(engine: Engine) -> list[str]:
     """The active sources, one line each."""
-    from storage import sources
+    from storage.source_listing import active_sources
 
-    with sessions() as session:
-        listed = sources.active_sources(session)
+    with engine.connect() as connection:
+        listed = active_sources(connection)
     if not listed:
         return ["No sources yet."]
     lines = []
@@ -63,12 +64,12 @@ def listing(sessions: sessionmaker[Session]) -> list[str]:
     return lines
 
 
-def remove(source_id: int, sessions: sessionmaker[Session]) -> str | None:
+def remove(source_id: int, engine: Engine) -> str | None:
     """Stop following the source; the line to print, None when there is no such source."""
-    from storage import sources
+    from storage.source_listing import stop_following
 
-    with sessions.begin() as session:
-        removed = sources.deactivate_source(session, source_id=source_id)
-        if removed is None:
-            return None
-        return f"Removed source #{removed.id} ({removed.name}); its articles stay in the archive."
+    with engine.begin() as connection:
+        removed = stop_following(connection, source_id=source_id)
+    if removed is None:
+        return None
+    return f"Removed source #{removed.id} ({removed.name}); its articles stay in the archive."

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+    from sqlalchemy import Engine
 
     from parley.services import Services
     from parley.settings import Settings
@@ -49,14 +49,15 @@ def services_for(settings: Settings, *, check_model: bool = True) -> Iterator[Se
 
 
 @contextmanager
-def archive_for(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """The migrated database alone, for commands that need neither the model nor the web."""
-    from storage.db import create_database_engine, session_factory, upgrade_database
+def archive_for(settings: Settings) -> Iterator[Engine]:
+    """The migrated database alone, for commands that need neither the model nor the web:
+    an engine for SQLAlchemy Core, since importing the ORM would double their start-up."""
+    from storage.db import create_database_engine, upgrade_database
 
     engine = create_database_engine(settings.database_url)
     try:
         upgrade_database(engine)
-        yield session_factory(engine)
+        yield engine
     finally:
         engine.dispose()
 

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.orm import Session, sessionmaker
 
 
 def _migrations_dir() -> Path:
@@ -67,6 +67,10 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to the engine that keep loaded objects usable after commit."""
+    # The ORM is imported here, not above: `parley db upgrade` and the source listing run on
+    # the engine alone, and the ORM's import is a quarter of a second on a busy machine.
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.conflicts import insert_ignoring_conflicts
 from storage.limits import checked_url, fitted_name
-from storage.models import Article, Source, utcnow
+from storage.models import Source, utcnow
 
-
-@dataclass(frozen=True)
-class SourceSummary:
-    """A source as users see it listed."""
-
-    id: int
-    name: str
-    kind: str
-    url: str | None
-    articles: int
+# Listed with Core, in one place for the bot and for `parley sources list` (which must not
+# wait for the ORM's import).
+from storage.source_listing import SourceSummary as SourceSummary
+from storage.source_listing import active_sources as active_sources
 
 
 class DuplicateSourceError(Exception):
@@ -76,21 +69,6 @@ def deactivate_source(session: Session, *, source_id: int) -> Source | None:
         return None
     source.active = False
     return source
-
-
-def active_sources(session: Session) -> list[SourceSummary]:
-    """Every active source with how many articles it has given."""
-    rows = session.execute(
-        select(Source, func.count(Article.id))
-        .outerjoin(Article, Article.source_id == Source.id)
-        .where(Source.active)
-        .group_by(Source.id)
-        .order_by(Source.id)
-    ).all()
-    return [
-        SourceSummary(source.id, source.name, source.kind, source.url, int(count))
-        for source, count in rows
-    ]
 
 
 def find_source(session: Session, *, source_id: int) -> Source | None:
