@@ -132,7 +132,9 @@ class EngineIndex:
         ids = np.asarray(ids, np.int64)
         if not self.inverted:
             return np.array([self.vector(int(i)) is not None for i in ids], dtype=bool)
-        return np.isin(ids, self._held, assume_unique=False)
+        # Binary search in the sorted ids: np.isin would sort all of them on every call.
+        at = np.minimum(np.searchsorted(self._held, ids), max(len(self._held) - 1, 0))
+        return (self._held[at] == ids) if len(self._held) else np.zeros(len(ids), dtype=bool)
 
     def search(self, query: Matrix, limit: int) -> tuple[Ids, Matrix]:
         """Ids and scores of the best `limit`, best first; FAISS pads missing ones with -1."""
