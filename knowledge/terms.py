@@ -7,6 +7,7 @@ the dictionary misses: "delegates" and "delegation", "travelling" and "travel").
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -34,7 +35,17 @@ STOPWORDS = frozenset(
 )
 
 
-_stemmer = snowballstemmer.stemmer("english")
+# One stemmer a thread: a stemmer keeps the word it is working on in itself (PyStemmer's C
+# one, which snowballstemmer hands out when installed, says it must not be shared), and
+# passages are turned into terms on ingest threads while questions are answered.
+_stemmers = threading.local()
+
+
+def _stem(word: str) -> str:
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 @lru_cache(maxsize=65536)
@@ -47,7 +58,7 @@ def lemma(word: str) -> str:
 def term(word: str) -> str:
     """The search term of one lower-case word: its lemma's stem, accents folded, since
     people type "Beyonce" and "Erdogan" for "Beyoncé" and "Erdoğan"."""
-    return str(_stemmer.stemWord(lemma(fold_accents(word))))
+    return _stem(lemma(fold_accents(word)))
 
 
 def fold_accents(word: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from storage.db import create_database_engine, session_factory, upgrade_database
@@ -66,3 +68,31 @@ def test_a_word_unknown_when_first_asked_is_found_once_an_article_brings_it(
     session.commit()
 
     assert [passage_id for passage_id, _ in index.search(session, ["medinsky"], 5)] == [2]
+
+
+def test_scoring_the_rarest_words_passages_first_ranks_as_one_search_over_every_word(
+    tmp_path: Path,
+) -> None:
+    entries = [(number, "talks delegation " * (1 + number % 3)) for number in range(1, 401)]
+    entries += [
+        (1000 + number, "medinsky " * (1 + number % 4) + "talks " * (number % 2) + "x " * number)
+        for number in range(1, 61)
+    ]
+    session = archive_session(tmp_path, entries)
+    searched: list[str] = []
+
+    @event.listens_for(session.get_bind(), "before_cursor_execute")
+    def remember(conn: object, cursor: object, statement: str, parameters: Any, *_: object) -> None:
+        if "MATCH" in statement:
+            searched.append(str(parameters))
+
+    found = SqliteFullTextIndex().search(session, ["talks", "medinsky"], 10)
+
+    every_word = session.execute(
+        text(
+            "SELECT rowid, bm25(passage_terms) AS rank FROM passage_terms "
+            'WHERE passage_terms MATCH \'"medinsky" OR "talks"\' ORDER BY rank LIMIT 10'
+        )
+    ).all()
+    assert found == [(int(row.rowid), -float(row.rank)) for row in every_word]
+    assert any('("medinsky") AND ("talks")' in query for query in searched)  # not every "talks"

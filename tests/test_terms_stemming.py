@@ -1,0 +1,35 @@
+"""Search terms stay the same whichever Snowball build makes them: stored passages were
+indexed under them."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from snowballstemmer.english_stemmer import EnglishStemmer
+
+from knowledge.terms import fold_accents, lemma, term
+
+WORDS = (
+    "negotiations negotiating negotiated delegates delegation travelling traveled "
+    "ceasefire agreements agreeing sanctions presidential generously happiness "
+    "relational conditional hopping hoping skies dying lying news arguing "
+    "zorrarcoukmeos kremlins istanbul grongrous erdoğan beyoncé"
+).split()
+
+
+def snowball_term(word: str) -> str:
+    """The term as Snowball's reference (pure Python) English stemmer makes it."""
+    return str(EnglishStemmer().stemWord(lemma(fold_accents(word))))
+
+
+def test_terms_are_snowballs_english_stems_of_lemmas() -> None:
+    assert [term(word) for word in WORDS] == [snowball_term(word) for word in WORDS]
+
+
+def test_threads_stemming_at_once_get_the_same_terms() -> None:
+    batches = [[f"{word}{suffix}ings" for word in WORDS] for suffix in "abcdefghijklmnop"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(lambda batch: [term(word) for word in batch], batches))
+
+    assert found == [[snowball_term(word) for word in batch] for batch in batches]
