@@ -123,6 +123,18 @@ def fetch_vectors(
     return _matrix([row for part in parts for row in part], dimension)
 
 
+def read_sample(session: Session, model: str, dimension: int, ids: Ids) -> Matrix:
+    """The stored vectors of these passages, read a chunk at a time into one array (the
+    training sample at 1M passages is 234 MiB: reading it whole briefly held three copies)."""
+    sample = np.empty((len(ids), dimension), dtype=np.float32)
+    filled = 0
+    for start in range(0, len(ids), FETCH_CHUNK):
+        _, part = fetch_vectors(session, model, dimension, ids[start : start + FETCH_CHUNK])
+        sample[filled : filled + len(part)] = part
+        filled += len(part)
+    return sample[:filled]
+
+
 def _matrix(rows: Sequence[Row[int, bytes]], dimension: int) -> tuple[Ids, Matrix]:
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
     blob = b"".join(row[1] for row in rows)

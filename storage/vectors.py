@@ -25,7 +25,13 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from storage.stored_vectors import StoredVectors, fetch_vectors, stored_ids, stream_vectors
+from storage.stored_vectors import (
+    StoredVectors,
+    fetch_vectors,
+    read_sample,
+    stored_ids,
+    stream_vectors,
+)
 from storage.stored_vectors import blob_to_vector as blob_to_vector  # re-exported, as are
 from storage.stored_vectors import vector_to_blob as vector_to_blob  # these: callers import
 from storage.stored_vectors import vectors_of_articles as vectors_of_articles  # them here
@@ -373,7 +379,7 @@ def _build_inverted(
     lists = lists_for(len(ids))
     rng = np.random.default_rng(len(ids))
     sample_ids = np.sort(rng.choice(ids, size=min(len(ids), training_size(lists)), replace=False))
-    _, sample = fetch_vectors(session, model, dimension, sample_ids)
+    sample = read_sample(session, model, dimension, sample_ids)
     engine = train_inverted(dimension, lists, sample, probes=probes)
     del sample
     index = VectorIndex(
