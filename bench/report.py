@@ -295,7 +295,9 @@ def _others(results: Results, console: Console) -> None:
                     f"`parley {command}`, cold process, s (median)",
                     _value(cli[f"{name}_seconds"]),
                     f"max {_value(cli.get(f'{name}_seconds_max'))} s of {cli['launches']}; "
-                    f"python alone {_value(cli['python_alone_seconds'])} s; load "
+                    f"CPU {_value(cli.get(f'{name}_cpu_seconds'))} s; python alone "
+                    f"{_value(cli['python_alone_seconds'])} s (CPU "
+                    f"{_value(cli.get('python_alone_cpu_seconds'))} s); load "
                     f"{cli.get('load_average')}",
                 )
     if fleet := results.get("workers"):
