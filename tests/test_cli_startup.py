@@ -1,8 +1,10 @@
 """`parley --help` and the commands that need no model start without loading it: what they
-import, checked in a fresh process (how long it takes is measured by `make bench`)."""
+import, checked in a fresh process (how long it takes is measured by `make bench`); and the
+cyclic collector, paused for the start-up imports, handed back to a caller that lives on."""
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -11,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from parley.cli import main
+from parley.settings import Settings
 from tests.conftest import PROJECT
 
 MODEL_STACK = {"torch", "sentence_transformers", "transformers", "sklearn"}
@@ -103,3 +107,12 @@ def test_running_the_bot_without_a_token_fails_before_loading_telegram_or_the_mo
 
     assert status == 1
     assert sorted(loaded & (MODEL_STACK | {"telegram", "faiss", "knowledge", "bot.app"})) == []
+
+
+def test_a_caller_that_lives_on_gets_the_collector_back_with_nothing_frozen(
+    settings: Settings,
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
