@@ -6,6 +6,9 @@ file with 48-byte product-quantiser codes (storage/vector_engine.py): 4·√n li
 on a sample, searched in `PROBES` lists for a short list of `SHORT_LIST` candidates, which
 are re-scored exactly with their float32 vectors read from the database by id. The codes
 take 46 MiB at 1M passages where 8-bit scalar codes took 366 MiB, at the same recall.
+`make bench` at 1M (load 5–8): peak RSS 811 MiB (8-bit codes: 1,207), recall@10 0.962 /
+0.998 at 100k / 1M; the price is the read of 100 rows per query, 1–3 ms from a warm page
+cache, more from a cold one (dense p50 / p95 12.8 / 21.8 ms at 1M; 8-bit codes 1.7 / 21.7).
 Training and filling it at 1M takes minutes on two shared cores, so a large index is
 also saved beside the SQLite file and reconciled with the database at the next start.
 """
