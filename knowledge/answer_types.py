@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from knowledge.places import is_country, is_place
-from knowledge.questions import MONTHS, AnswerType
+from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
 from knowledge.terms import STOPWORDS, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*[%]?|\$|€|£")
@@ -35,6 +35,19 @@ GROUPS = frozenset(
     "experts observers monitors inspectors engineers lawmakers ministers leaders delegates "
     "representatives authorities forces".split()
 )
+DURATION_UNITS = frozenset(
+    term(unit) for unit in "second minute hour day night week fortnight month year decade".split()
+)
+CARDINALS = frozenset(
+    "a an one two three four five six seven eight nine ten eleven twelve fifteen twenty "
+    "thirty forty fifty sixty hundred thousand million billion dozen dozens half several "
+    "few couple".split()
+)
+MONEY = frozenset("$ € £ dollar dollars euro euros pound pounds yuan".split())
+# How far a figure may stand from the words it counts: "43 individuals", "200 fighter jets",
+# "$30 billion in customs revenue".
+COUNT_REACH = 3
+AMOUNT_REACH = 5
 TITLES = frozenset(
     "mr mrs ms dr president minister secretary envoy ambassador spokesman spokeswoman "
     "chancellor premier king queen prince general senator governor deputy chief".split()
@@ -139,5 +152,56 @@ def has_place(sentence: str, question_terms: frozenset[str]) -> bool:
             return True
         after = words[position + 1 : position + 2]
         if after and after[0].lower() in PLACE_HEADS:
+            return True
+    return False
+
+
+def measure_match(sentence: str, facts: QuestionFacts) -> bool:
+    """Whether the sentence gives what the question measures, tied to what it asks about:
+    a count of the thing counted, a length of time, a per cent figure."""
+    measure = facts.measure
+    if measure is Measure.NONE:
+        return False
+    lowered = [word.lower() for word in tokens(sentence)]
+    if measure is Measure.DURATION:
+        found = _duration(lowered)
+    elif measure is Measure.SHARE:
+        found = any(w.endswith("%") or w in ("percent", "cent") for w in lowered)
+    else:
+        found = _counted(lowered, facts, COUNT_REACH if measure is Measure.COUNT else AMOUNT_REACH)
+    return found
+
+
+def _is_figure(word: str) -> bool:
+    return (any(char.isdigit() for char in word) and not YEAR.fullmatch(word)) or word in MONEY
+
+
+def _duration(lowered: list[str]) -> bool:
+    """A number of units of time: "six hours", "more than five hours", "a two-hour call"."""
+    for position, word in enumerate(lowered):
+        parts = word.split("-")  # "two-hour", "90-minute"
+        counted = len(parts) > 1 and (parts[0] in CARDINALS or parts[0].isdigit())
+        if counted and term(parts[-1]) in DURATION_UNITS:
+            return True
+        if word in CARDINALS or (word[:1].isdigit() and not YEAR.fullmatch(word)):
+            after = lowered[position + 1 : position + 4]
+            if any(term(unit) in DURATION_UNITS for unit in after):
+                return True
+            if position > 0 and lowered[position - 1] == "age":  # "at age seven"
+                return True
+    return False
+
+
+def _counted(lowered: list[str], facts: QuestionFacts, reach: int) -> bool:
+    """A figure with a word of the thing counted close after it (or, for amounts, around)."""
+    wanted = facts.focus - {term(word) for word in MONEY}
+    for position, word in enumerate(lowered):
+        if not (_is_figure(word) or (facts.measure is Measure.COUNT and word in CARDINALS)):
+            continue
+        if not wanted:
+            return True
+        start = position + 1 if facts.measure is Measure.COUNT else max(0, position - reach)
+        nearby = lowered[start : position + 1 + reach]
+        if any(term(other) in wanted for other in nearby):
             return True
     return False

@@ -14,8 +14,8 @@ from datetime import datetime
 
 import numpy as np
 
-from knowledge.answer_types import has_type
-from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, QuestionFacts
+from knowledge.answer_types import has_type, measure_match
+from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
 from knowledge.terms import content_terms, term_set, terms
 from storage.vectors import Matrix
@@ -54,6 +54,8 @@ FEATURES = (
     "names_nowhere",
     "anchor_published",
     "anchor_conflict",
+    "measure_match",
+    "measure_miss",
 )
 RECENCY_DAYS = 365.0
 MONTH_NUMBERS = {
@@ -211,6 +213,7 @@ class _Context:
             "names_sentence": _share(self.question.names, term_set(candidate.sentence)),
             "anchor_published": _published_anchor(self.question.anchors, record.published_at),
             "anchor_conflict": _anchor_conflict(self.question.anchors, candidate.sentence),
+            **_measure(candidate.sentence, self.question),
         }
 
     def _novelty(self, sentence: str) -> float:
@@ -232,6 +235,15 @@ class _Context:
         if not names:
             return 0.0
         return sum(1 for name in names if name not in article) / len(names)
+
+
+def _measure(sentence: str, question: QuestionFacts) -> dict[str, float]:
+    """Whether the sentence gives what the question measures, and whether it fails to: two
+    features, so that questions that measure nothing weigh on neither."""
+    if question.measure is Measure.NONE:
+        return {"measure_match": 0.0, "measure_miss": 0.0}
+    found = float(measure_match(sentence, question))
+    return {"measure_match": found, "measure_miss": 1.0 - found}
 
 
 def _published_anchor(anchors: frozenset[str], published_at: datetime | None) -> float:

@@ -8,7 +8,19 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from knowledge.terms import content_terms, name_terms, term, words
+from knowledge.terms import STOPWORDS, content_terms, name_terms, term, words
+
+
+class Measure(Enum):
+    """How the thing asked for is told apart in a sentence: "how many centrifuges" wants a
+    count of centrifuges, not any number. ("Which city" wants a name, but answers rarely say
+    "city", so names are left to the answer type.)"""
+
+    NONE = "none"
+    COUNT = "count"  # how many X: a number before X
+    AMOUNT = "amount"  # how much X, what dollar amount: a figure near X
+    DURATION = "duration"  # how long: a number of hours, days, weeks…
+    SHARE = "share"  # what percentage: a per cent figure
 
 
 class AnswerType(Enum):
@@ -34,6 +46,7 @@ PLACE_NOUNS = frozenset(
     "region state province location embassy palace island port airport facility "
     "facilities district county continent nation street".split()
 )
+SHARE_WORDS = frozenset("percent percentage share proportion".split())
 DATE_NOUNS = frozenset("date day month year time decade century weekday".split())
 QUANTITY_WORDS = frozenset(
     "many much long often far large big old percent percentage rate share amount number "
@@ -98,6 +111,8 @@ class QuestionFacts:
     terms: tuple[str, ...]  # content terms, for coverage
     names: frozenset[str]  # terms of the names the question itself mentions
     anchors: frozenset[str]  # ordinals, months, years and numbers that pin down one event
+    measure: Measure = Measure.NONE
+    focus: frozenset[str] = frozenset()  # terms of the noun asked about ("centrifuges")
 
 
 def analyse(question: str) -> QuestionFacts:
@@ -116,7 +131,52 @@ def analyse(question: str) -> QuestionFacts:
             if token in ORDINALS or token in MONTHS or YEAR.match(token) or token.isdigit()
         )
         | stage_ordinals(tokens),
+        measure=(focus := question_focus(tokens))[0],
+        focus=focus[1],
     )
+
+
+def question_focus(tokens: list[str]) -> tuple[Measure, frozenset[str]]:
+    """What the question counts or names, and the words of the thing it asks about."""
+    for index, token in enumerate(tokens):
+        following = tokens[index + 1 : index + 5]
+        if token == "how" and following:
+            return _how_focus(following[0], following[1:])
+        if token in ("which", "what"):
+            return _which_focus(following)
+        if token in ("who", "whom", "whose", "where", "when", "why"):
+            break
+    return Measure.NONE, frozenset()
+
+
+def _how_focus(word: str, rest: list[str]) -> tuple[Measure, frozenset[str]]:
+    if word == "many":
+        return Measure.COUNT, _noun_words(rest)
+    if word == "much":
+        return Measure.AMOUNT, _noun_words(rest)
+    if word in ("long", "old"):
+        return Measure.DURATION, frozenset()
+    return Measure.NONE, frozenset()
+
+
+def _which_focus(following: list[str]) -> tuple[Measure, frozenset[str]]:
+    for index, word in enumerate(following[:3]):
+        if word in SHARE_WORDS:
+            return Measure.SHARE, frozenset()
+        if word in ("amount", "sum", "cost", "price", "value"):
+            return Measure.AMOUNT, _noun_words(following[:index])
+    return Measure.NONE, frozenset()
+
+
+def _noun_words(following: list[str]) -> frozenset[str]:
+    """The terms of the words up to the first function word: "centrifuges were destroyed"
+    gives "centrifuges", "Israeli fighter jets took part" the first three."""
+    found = []
+    for word in following[:3]:
+        if word in STOPWORDS:
+            break
+        found.append(term(word))
+    return frozenset(found)
 
 
 def stage_ordinals(tokens: list[str]) -> frozenset[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answer_types import has_type
-from knowledge.questions import AnswerType, about_present, analyse
+from knowledge.answer_types import has_type, measure_match
+from knowledge.questions import AnswerType, Measure, about_present, analyse
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,56 @@ def test_who_is_also_answered_by_a_group_named_by_its_country() -> None:
     sentence = "The grain corridor will be monitored by Turkish naval officers."
     assert has_type(sentence, AnswerType.PERSON, terms)
     assert not has_type("The corridor will be monitored closely.", AnswerType.PERSON, terms)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "gives_it"),
+    [
+        # How long: a length of time, not any number.
+        (
+            "Roughly how long did the third round in Muscat go on?",
+            "Araghchi and Witkoff spent about six hours in a third round of talks in Muscat.",
+            True,
+        ),
+        (
+            "Roughly how long did the third round in Muscat go on?",
+            "Three of those rounds were held in Muscat and two in Rome.",
+            False,
+        ),
+        ("How long was the June phone call?", "After the roughly 90-minute call, he left.", True),
+        ("How old was she when she won?", "She won a talent show at age seven.", True),
+        # How many X: a figure that counts X, not another thing.
+        (
+            "How many centrifuges were destroyed at Fordow?",
+            "200 fighter jets had struck more than 100 targets in Iran.",
+            False,
+        ),
+        (
+            "How many Israeli fighter jets took part in the first strikes?",
+            "200 fighter jets had struck more than 100 targets in Iran.",
+            True,
+        ),
+        # How much X: a figure near X, before or after it.
+        (
+            "How much customs revenue have the tariffs raised?",
+            "The tariffs raised $30 billion in customs revenue this year.",
+            True,
+        ),
+        (
+            "How much customs revenue have the tariffs raised?",
+            "He raised the tariffs twice, bringing the total to 145%.",
+            False,
+        ),
+        ("What percentage of their sales will they pay?", "They will pay 15 percent.", True),
+    ],
+)
+def test_a_measured_answer_is_tied_to_what_the_question_measures(
+    question: str, sentence: str, gives_it: bool
+) -> None:
+    assert measure_match(sentence, analyse(question)) is gives_it
+
+
+def test_questions_that_measure_nothing_match_no_measure() -> None:
+    facts = analyse("Who leads the Russian delegation?")
+    assert facts.measure is Measure.NONE
+    assert not measure_match("The delegation of 12 is led by Medinsky.", facts)
