@@ -1,10 +1,8 @@
 """1b. Vector engines side by side on the same synthetic vectors, in the same run.
 
-Why Parley's index is FAISS's inverted file with compact codes: numpy's exact float32 scan
+Why Parley's index is FAISS's inverted file with 8-bit codes: numpy's exact float32 scan
 (the baseline), the previous hand-written int8 scan (bench/int8_scan.py), Parley's
-VectorIndex at several probe counts (48-byte product-quantiser codes, the top 100 re-scored
-with the float32 vectors, read here from the same matrix as the baseline's rather than from
-SQLite), and USearch's HNSW graph with 8-bit vectors. Each is
+VectorIndex at several probe counts, and USearch's HNSW graph with 8-bit vectors. Each is
 timed one top-10 query at a time (p50/p95) and scored by recall@10 against the exact scan.
 USearch's graph is slow to build, so it is measured on at most `graph_size` vectors.
 """
@@ -25,8 +23,7 @@ from bench.archive import Say
 from bench.corpus import DIMENSION, VectorModel
 from bench.int8_scan import Int8Scan
 from bench.stats import latency_summary
-from storage.vector_engine import CODE_BITS, DIMENSIONS_PER_CODE, Ids
-from storage.vectors import SHORT_LIST, VectorIndex, lists_for
+from storage.vectors import VectorIndex, lists_for
 
 TOP = 10
 WARMUP = 5
@@ -70,30 +67,12 @@ def timed(search: Search, queries: Matrix, exact: Sequence[list[int]]) -> dict[s
     }
 
 
-class MatrixVectors:
-    """The float32 vectors the index re-scores with, by row number (Parley reads them from
-    the database by passage id)."""
-
-    def __init__(self, vectors: Matrix) -> None:
-        self._vectors = vectors
-
-    def vectors(self, ids: Ids) -> tuple[Ids, Matrix]:
-        return ids, self._vectors[ids]
-
-
 def faiss_index(vectors: Matrix) -> tuple[VectorIndex, float]:
     """Parley's index as it grows past the threshold: trained on a sample, then filled."""
     began = time.perf_counter()
-    index = VectorIndex(
-        DIMENSION, ivf_threshold=min(len(vectors), 50_000), stored=MatrixVectors(vectors)
-    )
+    index = VectorIndex(DIMENSION, ivf_threshold=min(len(vectors), 50_000))
     index.add(range(len(vectors)), vectors)
     return index, time.perf_counter() - began
-
-
-def code_bytes(dimension: int = DIMENSION) -> int:
-    """Bytes an inverted index keeps per vector: its code and its 8-byte id."""
-    return dimension // DIMENSIONS_PER_CODE * CODE_BITS // 8 + 8
 
 
 def usearch_graph(vectors: Matrix) -> tuple[Any, float]:
@@ -127,11 +106,10 @@ def run(
     for probes in PROBE_COUNTS:
         index.set_probes(probes)
         by_probes[str(probes)] = timed(_ids_of(index.search), asked, exact)
-    results["faiss_ivf_sq8"] = {  # the key bench/report.py reads; the codes are now these
-        "codes": f"IVF-PQ fast-scan, {code_bytes() - 8} bytes, top {SHORT_LIST} re-scored",
+    results["faiss_ivf_sq8"] = {
         "build_seconds": round(build, 1),
         "lists": index.lists or lists_for(size),
-        "memory_mib": round(size * code_bytes() / 2**20, 1),
+        "memory_mib": round(size * (DIMENSION + 8) / 2**20, 1),
         "by_probes": by_probes,
     }
     del index
