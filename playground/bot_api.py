@@ -406,6 +406,7 @@ class BotApiServer(BotApiMethods, ChatFaults, WebhookMethods):
         for key, tokens in refilled:
             self._buckets[key] = (tokens - 1.0, now)
 
+
 def _user(user_id: int, first_name: str, username: str | None = None) -> JSONDict:
     user: JSONDict = {"id": user_id, "is_bot": False, "first_name": first_name}
     return {**user, "username": username} if username else user
