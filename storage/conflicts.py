@@ -1,8 +1,9 @@
-"""INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL: a row that is already there is
-not an error, so two requests racing to add the same row both succeed."""
+"""INSERT … ON CONFLICT for SQLite and PostgreSQL: a row that is already there is not an
+error, so two requests racing to add the same row both succeed (the row kept, or updated)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,3 +28,19 @@ def insert_ignoring_conflicts(
         raise NotImplementedError(f"no insert-or-ignore for {dialect}")
     # SQLAlchemy keeps an INSERT's row count only when asked; psycopg's would read -1.
     return statement.execution_options(preserve_rowcount=True)
+
+
+def upsert(session: Session, model: type[Any], values: Mapping[str, Any], *, key: str) -> None:
+    """Insert the row, or update the one with the same `key`: one statement, so that two
+    writers of the same key, even on two PostgreSQL workers at once, both succeed and the
+    later one wins (a delete then an insert would make the second fail on the unique key)."""
+    dialect = session.get_bind().dialect.name
+    changes = {name: value for name, value in values.items() if name != key}
+    if dialect == "sqlite":
+        statement: sqlite.Insert | postgresql.Insert = sqlite.insert(model).values(**values)
+        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
+    elif dialect == "postgresql":
+        statement = postgresql.insert(model).values(**values)
+        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
+    else:
+        raise NotImplementedError(f"no upsert for {dialect}")

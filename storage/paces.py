@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
+from storage.conflicts import upsert
 from storage.models import Delivery, DigestPace
 
 NOW, DAILY, WEEKLY = "now", "daily", "weekly"
@@ -71,21 +72,22 @@ def pace_of(session: Session, *, chat_id: int) -> Pace:
 
 def set_pace(session: Session, *, chat_id: int, pace: Pace, now: datetime) -> Pace:
     """Store the chat's pace; a summary's first moment is the next one after `now`."""
-    session.execute(delete(DigestPace).where(DigestPace.chat_id == chat_id))
     if pace.immediate:
+        session.execute(delete(DigestPace).where(DigestPace.chat_id == chat_id))
         return IMMEDIATE
     due = next_due(pace, after=now)
-    session.add(
-        DigestPace(
-            chat_id=chat_id,
-            every=pace.every,
-            weekday=pace.weekday,
-            minute_of_day=pace.minute_of_day,
-            time_zone=pace.time_zone,
-            next_due_at=due,
-            updated_at=now,
-        )
-    )
+    row = {
+        "chat_id": chat_id,
+        "every": pace.every,
+        "weekday": pace.weekday,
+        "minute_of_day": pace.minute_of_day,
+        "time_zone": pace.time_zone,
+        "next_due_at": due,
+        "updated_at": now,
+    }
+    upsert(session, DigestPace, row, key="chat_id")
+    # The statement bypasses the ORM: refresh a copy of the row the session may hold.
+    session.get(DigestPace, chat_id, populate_existing=True)
     return Pace(pace.every, pace.minute_of_day, pace.time_zone, pace.weekday, due)
 
 

@@ -4,6 +4,7 @@ restart; the schedule in the chat's time zone across daylight saving; /digest's 
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -127,3 +128,36 @@ def the_hour_passes_while_parley_is_down(running: RunningBot) -> None:
             .where(DigestPace.chat_id == USER)
             .values(next_due_at=utcnow() - timedelta(minutes=5))
         )
+
+
+@pytest.mark.both_databases
+def test_two_workers_choosing_a_pace_for_one_chat_at_once_both_succeed(database_url: str) -> None:
+    """Two webhook workers handle two /digest choices of one chat at the same moment: the
+    second waits for the first and then replaces its pace, instead of failing on the key."""
+    from storage.db import create_database_engine, session_factory, upgrade_database
+
+    engine = create_database_engine(database_url)
+    upgrade_database(engine)
+    sessions = session_factory(engine)
+    now = datetime(2026, 3, 2, 6, 0)
+    daily, weekly = Pace(DAILY, 8 * 60, "Europe/Kyiv"), Pace(WEEKLY, 9 * 60, "UTC", weekday=0)
+    failures: list[BaseException] = []
+
+    def second_worker() -> None:
+        try:
+            with sessions.begin() as session:
+                paces.set_pace(session, chat_id=7, pace=weekly, now=now)
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    with sessions.begin() as first:
+        paces.set_pace(first, chat_id=7, pace=daily, now=now)
+        worker = threading.Thread(target=second_worker)
+        worker.start()
+        worker.join(timeout=1.0)  # it waits on the first worker's uncommitted row
+    worker.join()
+    assert failures == []
+    with sessions() as session:
+        assert paces.pace_of(session, chat_id=7).every == WEEKLY
+        assert session.query(DigestPace).count() == 1
+    engine.dispose()
