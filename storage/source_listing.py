@@ -64,7 +64,7 @@ def active_sources(connection: Connection | Session) -> list[SourceSummary]:
     return [SourceSummary(id, name, kind, url, int(count)) for id, name, kind, url, count in rows]
 
 
-def stop_following(connection: Connection, *, source_id: int) -> RemovedSource | None:
+def stop_following(connection: Connection | Session, *, source_id: int) -> RemovedSource | None:
     """Deactivate an active source (its articles stay); None when there is no such source."""
     # One statement: a concurrent removal of the same source leaves exactly one winner.
     row = connection.execute(

@@ -62,15 +62,6 @@ def add_source(
     return source
 
 
-def deactivate_source(session: Session, *, source_id: int) -> Source | None:
-    """Stop following a source; its articles stay in the archive. None when there is none."""
-    source = session.get(Source, source_id)
-    if source is None or not source.active:
-        return None
-    source.active = False
-    return source
-
-
 def find_source(session: Session, *, source_id: int) -> Source | None:
     """The source with this id."""
     return session.get(Source, source_id)

@@ -14,7 +14,8 @@ from knowledge.documents import Document, DocumentError, read_web_page
 from knowledge.ingest import ArticlePlan, DigestRule, Ingestor, IngestReport
 from storage import archive, sources
 from storage.limits import MAX_URL_CHARS
-from storage.models import Source, utcnow
+from storage.models import utcnow
+from storage.source_listing import RemovedSource, stop_following
 from web.feeds import Feed, FeedItem, NotAFeedError, looks_like_feed, parse_feed
 from web.fetching import FetchedResponse, Fetcher, FetchError, canonical_url
 
@@ -145,7 +146,7 @@ class SourceManager:
             )
         return SourceCheck(source_id, name, kind, len(reading.documents), report.article_ids)
 
-    def remove(self, text: str) -> Source:
+    def remove(self, text: str) -> RemovedSource:
         """Stop following the source with this id; its articles stay."""
         number = text.strip().lstrip("#")
         if not number.isdigit():
@@ -153,7 +154,7 @@ class SourceManager:
                 "Give the source's number, as /sources lists it, e.g. /removesource 3."
             )
         with self._sessions.begin() as session:
-            removed = sources.deactivate_source(session, source_id=int(number))
+            removed = stop_following(session, source_id=int(number))
         if removed is None:
             raise SourceError(f"There is no active source #{number}; /sources lists them.")
         return removed
