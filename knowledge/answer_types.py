@@ -168,7 +168,7 @@ def measure_match(sentence: str, facts: QuestionFacts) -> bool:
     elif measure is Measure.SHARE:
         found = any(w.endswith("%") or w in ("percent", "cent") for w in lowered)
     else:
-        found = _counted(lowered, facts, COUNT_REACH if measure is Measure.COUNT else AMOUNT_REACH)
+        found = _counted(lowered, facts)
     return found
 
 
@@ -192,15 +192,17 @@ def _duration(lowered: list[str]) -> bool:
     return False
 
 
-def _counted(lowered: list[str], facts: QuestionFacts, reach: int) -> bool:
+def _counted(lowered: list[str], facts: QuestionFacts) -> bool:
     """A figure with a word of the thing counted close after it (or, for amounts, around)."""
+    count = facts.measure is Measure.COUNT
+    reach = COUNT_REACH if count else AMOUNT_REACH
     wanted = facts.focus - {term(word) for word in MONEY}
     for position, word in enumerate(lowered):
-        if not (_is_figure(word) or (facts.measure is Measure.COUNT and word in CARDINALS)):
+        if not (_is_figure(word) or (count and word in CARDINALS)):
             continue
         if not wanted:
             return True
-        start = position + 1 if facts.measure is Measure.COUNT else max(0, position - reach)
+        start = position + 1 if count else max(0, position - reach)
         nearby = lowered[start : position + 1 + reach]
         if any(term(other) in wanted for other in nearby):
             return True

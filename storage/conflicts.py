@@ -10,6 +10,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def _insert(session: Session, model: type[Any]) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT in the dialect of the session's database, which can say ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    raise NotImplementedError(f"no INSERT … ON CONFLICT for {dialect}")
+
+
 def insert_ignoring_conflicts(
     session: Session, model: type[Any]
 ) -> sqlite.Insert | postgresql.Insert:
@@ -18,14 +28,7 @@ def insert_ignoring_conflicts(
     Only the two databases Parley supports have it under this name; both count a skipped row
     as zero rows changed, which is how callers tell "added" from "already there".
     """
-    dialect = session.get_bind().dialect.name
-    statement: sqlite.Insert | postgresql.Insert
-    if dialect == "sqlite":
-        statement = sqlite.insert(model).on_conflict_do_nothing()
-    elif dialect == "postgresql":
-        statement = postgresql.insert(model).on_conflict_do_nothing()
-    else:
-        raise NotImplementedError(f"no insert-or-ignore for {dialect}")
+    statement = _insert(session, model).on_conflict_do_nothing()
     # SQLAlchemy keeps an INSERT's row count only when asked; psycopg's would read -1.
     return statement.execution_options(preserve_rowcount=True)
 
@@ -34,13 +37,6 @@ def upsert(session: Session, model: type[Any], values: Mapping[str, Any], *, key
     """Insert the row, or update the one with the same `key`: one statement, so that two
     writers of the same key, even on two PostgreSQL workers at once, both succeed and the
     later one wins (a delete then an insert would make the second fail on the unique key)."""
-    dialect = session.get_bind().dialect.name
     changes = {name: value for name, value in values.items() if name != key}
-    if dialect == "sqlite":
-        statement: sqlite.Insert | postgresql.Insert = sqlite.insert(model).values(**values)
-        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
-    elif dialect == "postgresql":
-        statement = postgresql.insert(model).values(**values)
-        session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
-    else:
-        raise NotImplementedError(f"no upsert for {dialect}")
+    statement = _insert(session, model).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))

@@ -4,6 +4,7 @@ with the archive, and rebuilt from the database's float32 BLOBs."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -245,21 +246,36 @@ def test_a_saved_index_that_no_longer_matches_the_database_is_rebuilt(
     assert index.search(stored[42], 1)[0][0] == 43
 
 
-def test_a_saved_index_with_other_codes_is_rebuilt(database: Engine) -> None:
+def _six_bit_codes() -> faiss.Index:
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(DIMENSION),
+        DIMENSION,
+        lists_for(6_000),
+        faiss.ScalarQuantizer.QT_6bit,
+        faiss.METRIC_INNER_PRODUCT,
+    )
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    return index
+
+
+def _product_quantiser_codes() -> faiss.Index:
+    return faiss.IndexIVFPQFastScan(
+        faiss.IndexFlatIP(DIMENSION), DIMENSION, lists_for(6_000), DIMENSION // 4, 4,
+        faiss.METRIC_INNER_PRODUCT,
+    )  # fmt: skip
+
+
+# Both as builds of this codebase briefly saved them.
+@pytest.mark.parametrize("earlier_codes", [_six_bit_codes, _product_quantiser_codes])
+def test_a_saved_index_with_other_codes_is_rebuilt(
+    database: Engine, earlier_codes: Callable[[], faiss.Index]
+) -> None:
     vectors = clustered(6_000)
     store_vectors(database, vectors)
     with session_factory(database)() as session:
         path = saved_index_path(session, MODEL)
     assert path is not None
-    lists = lists_for(6_000)
-    earlier = faiss.IndexIVFScalarQuantizer(
-        faiss.IndexFlatIP(DIMENSION),
-        DIMENSION,
-        lists,
-        faiss.ScalarQuantizer.QT_6bit,  # as a build of this codebase briefly saved them
-        faiss.METRIC_INNER_PRODUCT,
-    )
-    earlier.set_direct_map_type(faiss.DirectMap.Hashtable)
+    earlier = earlier_codes()
     earlier.train(vectors)
     earlier.add_with_ids(vectors, np.arange(1, 6_001, dtype=np.int64))
     faiss.write_index(earlier, str(path))
@@ -270,28 +286,6 @@ def test_a_saved_index_with_other_codes_is_rebuilt(database: Engine) -> None:
 
     assert index.inverted and index.current_codes and len(index) == 6_000
     assert VectorIndex.read(path).current_codes  # saved again, with today's codes
-
-
-def test_a_saved_index_of_product_quantiser_codes_is_rebuilt(database: Engine) -> None:
-    vectors = clustered(6_000)
-    store_vectors(database, vectors)
-    with session_factory(database)() as session:
-        path = saved_index_path(session, MODEL)
-    assert path is not None
-    earlier = faiss.IndexIVFPQFastScan(  # as a build of this codebase briefly saved them
-        faiss.IndexFlatIP(DIMENSION), DIMENSION, lists_for(6_000), DIMENSION // 4, 4,
-        faiss.METRIC_INNER_PRODUCT,
-    )  # fmt: skip
-    earlier.train(vectors)
-    earlier.add_with_ids(vectors, np.arange(1, 6_001, dtype=np.int64))
-    faiss.write_index(earlier, str(path))
-    assert not VectorIndex.read(path).current_codes
-
-    with session_factory(database)() as session:
-        index = load(session, threshold=4_000)
-
-    assert index.inverted and index.current_codes and len(index) == 6_000
-    assert VectorIndex.read(path).current_codes
 
 
 def test_blobs_round_trip_and_wrong_dimensions_are_refused() -> None:
