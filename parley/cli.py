@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from parley import cli_sources
 from parley.cli_articles import run_ask, run_ingest, run_reindex
-from parley.cli_support import CommandError, archive_for, knowledge_errors, services_for
+from parley.cli_support import CommandError, knowledge_errors, on_archive, services_for
 
 if TYPE_CHECKING:
     from logging import LogRecord
@@ -40,7 +40,6 @@ def _run(args: argparse.Namespace) -> int:
     gc.disable()
     try:
         from pydantic import ValidationError
-        from sqlalchemy.exc import SQLAlchemyError
 
         from parley import logs
         from parley.settings import Settings, SettingsError
@@ -63,11 +62,27 @@ def _run(args: argparse.Namespace) -> int:
     except (CommandError, SettingsError) as error:
         print(f"parley: {error}", file=sys.stderr)
         return 1
-    except SQLAlchemyError as error:
-        print(f"parley: database error: {error.__class__.__name__}: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        failure = _database_failure(error)
+        if failure is None:
+            raise
+        print(f"parley: {failure}", file=sys.stderr)
+        return 1
+
+
+def _database_failure(error: Exception) -> str | None:
+    """The sentence for a database error, None for any other error. Only the commands that use
+    SQLAlchemy import it (the half-second ones do not): an error can only be one of its own
+    once it is loaded."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not isinstance(error, SQLAlchemyError):
+        return None
+    return f"database error: {error.__class__.__name__}: {error}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -170,11 +185,12 @@ def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:
         with services_for(settings) as services:
             print(cli_sources.add(args.url, services))
         return 0
-    with archive_for(settings) as engine:
-        if args.sources_command == "list":
-            print("\n".join(cli_sources.listing(engine)))
-            return 0
-        removed = cli_sources.remove(args.source_id, engine)
+    if args.sources_command == "list":
+        print("\n".join(on_archive(settings, cli_sources.listing)))
+        return 0
+    removed = on_archive(
+        settings, lambda connection: cli_sources.remove(connection, source_id=args.source_id)
+    )
     if removed is None:
         raise CommandError(
             f"There is no active source #{args.source_id}; `parley sources list` lists them."
@@ -185,14 +201,9 @@ def run_sources_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
     """`parley db upgrade`: apply pending migrations."""
-    from storage.db import create_database_engine, current_revision, upgrade_database
+    from storage.revisions import current_revision
 
-    engine = create_database_engine(settings.database_url)
-    try:
-        upgrade_database(engine)
-        print(f"Database is at revision {current_revision(engine)}.")
-    finally:
-        engine.dispose()
+    print(f"Database is at revision {on_archive(settings, current_revision)}.")
     return 0
 
 

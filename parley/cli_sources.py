@@ -1,7 +1,7 @@
 """`parley sources add|list|remove`: managing web sources from the command line.
 
 Listing and removing touch only the archive, so they load no model, nor the web stack, nor the
-ORM: SQLAlchemy Core on the engine (storage/source_listing.py).
+ORM: one statement each (storage/source_listing.py), on SQLite's own driver when they can.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from parley.services import Services
+    from storage.plain_sql import Connection
 
 
 def add_parser(commands: argparse._SubParsersAction, handler: Callable[..., int]) -> None:  # type: ignore[type-arg]
@@ -49,12 +48,11 @@ def add(url: str, services: Services) -> str:
     )
 
 
-def listing(engine: Engine) -> list[str]:
+def listing(connection: Connection) -> list[str]:
     """The active sources, one line each."""
     from storage.source_listing import active_sources
 
-    with engine.connect() as connection:
-        listed = active_sources(connection)
+    listed = active_sources(connection)
     if not listed:
         return ["No sources yet."]
     lines = []
@@ -64,12 +62,11 @@ def listing(engine: Engine) -> list[str]:
     return lines
 
 
-def remove(source_id: int, engine: Engine) -> str | None:
+def remove(connection: Connection, *, source_id: int) -> str | None:
     """Stop following the source; the line to print, None when there is no such source."""
     from storage.source_listing import stop_following
 
-    with engine.begin() as connection:
-        removed = stop_following(connection, source_id=source_id)
+    removed = stop_following(connection, source_id=source_id)
     if removed is None:
         return None
     return f"Removed source #{removed.id} ({removed.name}); its articles stay in the archive."

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from parley.services import Services
     from parley.settings import Settings
+    from storage.plain_sql import Connection
+
+T = TypeVar("T")
 
 PROGRESS_THRESHOLD = 200  # passages; shorter runs finish before a bar would help
 
@@ -48,16 +49,37 @@ def services_for(settings: Settings, *, check_model: bool = True) -> Iterator[Se
             services.close()
 
 
-@contextmanager
-def archive_for(settings: Settings) -> Iterator[Engine]:
-    """The migrated database alone, for commands that need neither the model nor the web:
-    an engine for SQLAlchemy Core, since importing the ORM would double their start-up."""
+def on_archive(settings: Settings, work: Callable[[Connection], T]) -> T:
+    """``work`` done on the migrated archive alone, in one transaction, for the commands that
+    need neither the model nor the web.
+
+    A SQLite file already at the newest revision is opened with the standard library's driver:
+    importing SQLAlchemy would take most of the half second these commands have. Anything
+    else (PostgreSQL, an archive to create or upgrade) takes SQLAlchemy Core after the upgrade;
+    so does work that fails on the driver, redone there so that it is reported as ever.
+    """
+    import sqlite3
+
+    from storage import sqlite_file
+
+    connection = sqlite_file.open_at_head(settings.database_url)
+    if connection is not None:
+        try:
+            with connection:  # commits, or rolls back on an error
+                return work(connection)
+        except sqlite3.Error:
+            # Rolled back; redone below, where a lasting failure (a locked file, after its
+            # wait) reads as it always has.
+            pass
+        finally:
+            connection.close()
     from storage.db import create_database_engine, upgrade_database
 
     engine = create_database_engine(settings.database_url)
     try:
         upgrade_database(engine)
-        yield engine
+        with engine.begin() as core_connection:
+            return work(core_connection)
     finally:
         engine.dispose()
 

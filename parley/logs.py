@@ -15,9 +15,6 @@ from collections.abc import Iterable
 from types import TracebackType
 from urllib.parse import quote, quote_plus
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from parley.settings import Settings
 
 REDACTED = "[redacted]"
@@ -35,16 +32,27 @@ def secrets_in(settings: Settings) -> list[str]:
     if settings.telegram_bot_token is not None:
         token = settings.telegram_bot_token.get_secret_value()
         found += [token, token.strip()]
-    try:
-        password = make_url(settings.database_url).password
-    except (ArgumentError, ValueError):
-        password = None
+    password = _database_password(settings.database_url)
     if settings.webhook_secret_token is not None:
         found.append(settings.webhook_secret_token.get_secret_value())
     if password:
         # The URL may spell it percent-encoded; logs may show either spelling.
         found += [str(password), quote(str(password), safe=""), quote_plus(str(password))]
     return found
+
+
+def _database_password(url: str) -> str | None:
+    # A URL's credentials end with "@": without one there is no password, and no need to
+    # import SQLAlchemy (most of a model-free command's start-up) to parse the URL.
+    if "@" not in url:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
 
 
 class Redactor(logging.Filter):

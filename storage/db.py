@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import re
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+
+from storage import revisions, sqlite_file
+from storage.revisions import MIGRATIONS_DIR
+from storage.revisions import shipped_head as shipped_head
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.orm import Session, sessionmaker
-
-
-def _migrations_dir() -> Path:
-    # Found, not imported: the revisions are data to Alembic, and `migrations/env.py` imports
-    # the models (for autogenerate), so importing it back would make a cycle.
-    spec = importlib.util.find_spec("migrations")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the migrations package is not installed beside storage")
-    return Path(next(iter(spec.submodule_search_locations))).resolve()
-
-
-MIGRATIONS_DIR = _migrations_dir()
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -51,24 +40,24 @@ def create_database_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(
+        parsed,
+        connect_args={"check_same_thread": False, "timeout": sqlite_file.BUSY_TIMEOUT_SECONDS},
+    )
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # NORMAL is durable across application crashes in WAL mode, and much faster than FULL.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+    # One set-up, whether SQLAlchemy or the model-free commands (storage/sqlite_file.py) connect.
+    sqlite_file.configure(dbapi_connection)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to the engine that keep loaded objects usable after commit."""
-    # The ORM is imported here, not above: `parley db upgrade` and the source listing run on
-    # the engine alone, and the ORM's import is a quarter of a second on a busy machine.
+    # The ORM is imported here, not above: `parley db upgrade` and the source listing, when
+    # they need an engine (to migrate, or on PostgreSQL), run on it alone, and the ORM's import
+    # is a quarter of a second on a busy machine.
     from sqlalchemy.orm import sessionmaker
 
     return sessionmaker(engine, expire_on_commit=False)
@@ -111,29 +100,10 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-REVISION_LINE = re.compile(r'^revision: str = "(\w+)"', re.MULTILINE)
-DOWN_REVISION_LINE = re.compile(r'^down_revision: str \| None = "(\w+)"', re.MULTILINE)
-
-
-@cache
-def shipped_head() -> str | None:
-    """The newest revision, read from the revision files' text without running them; None
-    unless exactly one revision is newest (then only Alembic can say)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        revisions.update(REVISION_LINE.findall(source))
-        parents.update(DOWN_REVISION_LINE.findall(source))
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
-
-
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None when it has none yet."""
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            return revisions.current_revision(connection)
     except DBAPIError:  # no alembic_version table: never migrated
         return None
-    return str(rows[0][0]) if len(rows) == 1 else None

@@ -1,30 +1,28 @@
-"""The active sources listed, and one stopped, with SQLAlchemy Core alone.
-
-`parley sources list|remove` must answer in under half a second, and importing the ORM and
-the models takes about as long again as SQLAlchemy itself: these queries name the few columns
-they read (tests check the names against the models) and run on a connection or a session.
-"""
+"""The active sources listed, and one stopped, in plain SQL: one text for the bot, which runs it
+on its sessions, and for `parley sources list|remove`, which run it on SQLite's own driver
+when they can (storage/plain_sql.py), as importing SQLAlchemy would take most of their half
+second."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Integer, String, column, func, select, table, update
+from storage.plain_sql import Connection, rows
 
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-    from sqlalchemy.orm import Session
-
-SOURCES = table(
-    "sources",
-    column("id", Integer),
-    column("name", String),
-    column("kind", String),
-    column("url", String),
-    column("active", Boolean),
-)
-ARTICLES = table("articles", column("id", Integer), column("source_id", Integer))
+# SQLite stores booleans as 0 and 1 and reads FALSE as 0: the same text fits both databases.
+ACTIVE_SOURCES = """
+SELECT sources.id, sources.name, sources.kind, sources.url, count(articles.id)
+FROM sources LEFT OUTER JOIN articles ON articles.source_id = sources.id
+WHERE sources.active
+GROUP BY sources.id, sources.name, sources.kind, sources.url
+ORDER BY sources.id
+"""
+# One statement: a concurrent removal of the same source leaves exactly one winner.
+STOP_FOLLOWING = """
+UPDATE sources SET active = FALSE
+WHERE sources.id = :source_id AND sources.active
+RETURNING sources.id, sources.name
+"""
 
 
 @dataclass(frozen=True)
@@ -46,31 +44,15 @@ class RemovedSource:
     name: str
 
 
-def active_sources(connection: Connection | Session) -> list[SourceSummary]:
+def active_sources(connection: Connection) -> list[SourceSummary]:
     """Every active source with how many articles it has given."""
-    rows = connection.execute(
-        select(
-            SOURCES.c.id,
-            SOURCES.c.name,
-            SOURCES.c.kind,
-            SOURCES.c.url,
-            func.count(ARTICLES.c.id),
-        )
-        .select_from(SOURCES.outerjoin(ARTICLES, ARTICLES.c.source_id == SOURCES.c.id))
-        .where(SOURCES.c.active)
-        .group_by(SOURCES.c.id, SOURCES.c.name, SOURCES.c.kind, SOURCES.c.url)
-        .order_by(SOURCES.c.id)
-    ).all()
-    return [SourceSummary(id, name, kind, url, int(count)) for id, name, kind, url, count in rows]
+    return [
+        SourceSummary(id, name, kind, url, int(count))
+        for id, name, kind, url, count in rows(connection, ACTIVE_SOURCES)
+    ]
 
 
-def stop_following(connection: Connection | Session, *, source_id: int) -> RemovedSource | None:
+def stop_following(connection: Connection, *, source_id: int) -> RemovedSource | None:
     """Deactivate an active source (its articles stay); None when there is no such source."""
-    # One statement: a concurrent removal of the same source leaves exactly one winner.
-    row = connection.execute(
-        update(SOURCES)
-        .where(SOURCES.c.id == source_id, SOURCES.c.active)
-        .values(active=False)
-        .returning(SOURCES.c.id, SOURCES.c.name)
-    ).first()
-    return None if row is None else RemovedSource(row.id, row.name)
+    removed = rows(connection, STOP_FOLLOWING, {"source_id": source_id})
+    return RemovedSource(removed[0][0], removed[0][1]) if removed else None

@@ -1,5 +1,6 @@
 """`parley sources list|remove` on an archive that has sources and articles, on SQLite and on
-PostgreSQL: the lines an operator reads, and the same sources the bot lists."""
+PostgreSQL: the lines an operator reads, the same sources the bot lists, and what happens
+when the archive is older than Parley or refuses a change."""
 
 from __future__ import annotations
 
@@ -10,10 +11,16 @@ from sqlalchemy import Engine
 
 from parley.cli import main
 from parley.settings import Settings
-from storage import sources
-from storage.db import create_database_engine, session_factory, upgrade_database
-from storage.models import Article, Base, utcnow
-from storage.source_listing import ARTICLES, SOURCES
+from storage import sources, sqlite_file
+from storage.db import (
+    create_database_engine,
+    current_revision,
+    head_revision,
+    session_factory,
+    upgrade_database,
+)
+from storage.models import Article, utcnow
+from storage.source_listing import RemovedSource, stop_following
 
 pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL
 
@@ -90,7 +97,58 @@ def test_the_bot_and_the_command_list_the_same_sources(engine: Engine) -> None:
         assert sources.active_sources(session) == sources.active_sources(connection)
 
 
-def test_the_listing_reads_columns_the_models_define() -> None:
-    for listed in (SOURCES, ARTICLES):
-        table = Base.metadata.tables[listed.name]
-        assert {column.name for column in listed.columns} <= set(table.columns.keys())
+@pytest.mark.sqlite_only
+def test_sqlites_own_driver_lists_and_removes_as_sqlalchemy_does(
+    engine: Engine, settings: Settings
+) -> None:
+    wire = add_source(engine, "Wire", articles=2)
+    add_source(engine, "Other", articles=1)
+    driver = sqlite_file.open_at_head(settings.database_url)
+    assert driver is not None
+
+    with driver, engine.connect() as connection:
+        assert sources.active_sources(driver) == sources.active_sources(connection)
+        assert stop_following(driver, source_id=wire) == RemovedSource(wire, "Wire")
+        assert stop_following(driver, source_id=wire) is None
+    driver.close()
+
+    with session_factory(engine)() as session:
+        assert [source.name for source in sources.active_sources(session)] == ["Other"]
+
+
+def test_listing_an_archive_older_than_parley_upgrades_it_first(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engine = create_database_engine(settings.database_url)
+    upgrade_database(engine, "0014")
+    wire = add_source(engine, "Wire", articles=1)
+
+    assert main(["sources", "list"]) == 0
+
+    assert capsys.readouterr().out == (
+        f"#{wire}\tfeed\t1 article(s)\tWire\thttps://news.example/Wire.xml\n"
+    )
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+@pytest.mark.sqlite_only
+def test_a_removal_the_archive_refuses_is_one_line_and_changes_nothing(
+    engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wire = add_source(engine, "Wire", articles=1)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER keep_sources BEFORE UPDATE OF active ON sources "
+            "BEGIN SELECT RAISE(ABORT, 'sources are kept'); END"
+        )
+
+    assert main(["sources", "remove", str(wire)]) == 1
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(
+        "parley: database error: IntegrityError: (sqlite3.IntegrityError) sources are kept\n"
+    )
+    with session_factory(engine)() as session:
+        assert [source.id for source in sources.active_sources(session)] == [wire]
