@@ -11,8 +11,8 @@ from storage.conflicts import insert_ignoring_conflicts
 from storage.limits import checked_url, fitted_name
 from storage.models import Source, utcnow
 
-# Listed with Core, in one place for the bot and for `parley sources list` (which must not
-# wait for the ORM's import).
+# Listed in plain SQL, in one place for the bot and for `parley sources list` (which must not
+# wait for SQLAlchemy's import).
 from storage.source_listing import SourceSummary as SourceSummary
 from storage.source_listing import active_sources as active_sources
 
