@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.fingerprints import LOAD_BATCH, FingerprintIndex
 from knowledge.retrieval import RetrievedPassage, Retriever
-from storage import changes
+from storage import archive, changes
 from storage.changes import Change, ChangeKind
 from storage.fulltext import FullTextIndex
 from storage.models import Article
@@ -155,6 +155,8 @@ class LoadingFingerprints(FingerprintIndex):
     def _fill(self, sessions: sessionmaker[Session], up_to_article: int) -> None:
         try:
             with sessions() as session:
+                # Articles stored later than `up_to_article` are few: at most a little room over.
+                self.reserve(archive.article_count(session))
                 batch: list[bytes | None] = []
                 for signature in _signatures_up_to(session, up_to_article):
                     batch.append(signature)

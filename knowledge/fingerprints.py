@@ -34,12 +34,15 @@ NUM_PERM = 128
 SEED = 1
 SCHEME = "affine32"
 MIN_JACCARD = 0.5  # syndicated copies measured ≥ 0.56, different articles ≤ 0.05
-MIN_EQUAL_SLOTS = math.ceil(MIN_JACCARD * NUM_PERM)
+KEPT_BITS = 8  # of each slot (b-bit MinHash): see FingerprintIndex
+# Two different slots' low bits are equal once in 2**KEPT_BITS, so a pair at Jaccard J shares
+# J + (1 - J) / 2**KEPT_BITS of its slots: at MIN_JACCARD 64.25 of 128, hence 65.
+MIN_EQUAL_SLOTS = math.ceil(NUM_PERM * (MIN_JACCARD + (1 - MIN_JACCARD) / 2**KEPT_BITS))
 SIGNATURE_BYTES = NUM_PERM * 4
 LOAD_BATCH = 10_000
 
 Signatures = npt.NDArray[np.uint32]
-Slots = npt.NDArray[np.uint16]
+Slots = npt.NDArray[np.uint8]
 
 
 def shingles(text: str) -> set[bytes] | None:
@@ -101,17 +104,19 @@ class FingerprintIndex:
 
     A numpy scan rather than datasketch's MinHashLSH (`python -m evaluation.fingerprint_scale`):
     at 100,000 articles the LSH took 900 MiB (~9 KiB an article), 250 s to fill, and missed 1
-    of 100 near-copies; this takes 256 bytes an article (about 250 MiB at a million) and a
-    check scans them all (~0.1 s at a million), once per article ingested, beside its embedding.
-    Only each slot's low 16 bits are kept (b-bit MinHash, Li & König 2010): half the memory
-    and the scan time, and two different slots look equal once in 65,536, which moves no
-    decision. Slots are stored slot by slot (one row per slot) so a check adds up one
-    contiguous row at a time into a byte per article, never an articles × slots temporary.
+    of 100 near-copies; this takes 128 bytes an article (31 MiB at the 1M-passage bench
+    archive's 250,000 articles) and a check scans them all, once per article ingested, beside
+    its embedding. Only each slot's low 8 bits are kept (b-bit MinHash, Li & König 2010): a
+    quarter of the memory, and two different slots look equal once in 256, which adds half a
+    slot of 128 to two different articles (≤ 0.05 measured: ~7 equal slots of the 65 needed)
+    and is allowed for in MIN_EQUAL_SLOTS. Slots are stored slot by slot (one row per slot)
+    so a check adds up one contiguous row at a time into a byte per article, never an
+    articles × slots temporary.
     """
 
     def __init__(self, signatures: Iterable[bytes | None] = ()) -> None:
         self._lock = threading.Lock()
-        self._slots: Slots = np.empty((NUM_PERM, 0), dtype=np.uint16)
+        self._slots: Slots = np.empty((NUM_PERM, 0), dtype=np.uint8)
         self._count = 0
         batch: list[bytes] = []
         for signature in signatures:  # in batches: one at a time is ~10× slower at start-up
@@ -124,6 +129,19 @@ class FingerprintIndex:
 
     def __len__(self) -> int:
         return self._count
+
+    def reserve(self, count: int) -> None:
+        """Make room for this many signatures at once, when their number is known before
+        they are read: growing by doubling held the old matrix and one twice its size."""
+        with self._lock:
+            if count > self._slots.shape[1]:
+                self._slots = self._grown(count)
+
+    def _grown(self, capacity: int) -> Slots:
+        """The slots copied into a matrix of this capacity (with the lock held)."""
+        grown = np.empty((NUM_PERM, capacity), dtype=np.uint8)
+        grown[:, : self._count] = self._slots[:, : self._count]
+        return grown
 
     def add(self, signature: bytes | None) -> None:
         """Remember a stored article's signature (None: it has none, nothing to remember)."""
@@ -142,16 +160,13 @@ class FingerprintIndex:
             for signature in signatures:
                 check_size(signature)  # raises for the first one of another size
         rows = np.frombuffer(b"".join(signatures), dtype="<u4").reshape(-1, NUM_PERM)
-        low_bits = np.ascontiguousarray(rows.astype(np.uint16).T)
+        low_bits = np.ascontiguousarray(rows.astype(np.uint8).T)  # the low bits: modulo 256
         with self._lock:
             count, capacity = self._count, self._slots.shape[1]
             if count + len(signatures) > capacity:
                 # Doubling keeps adds cheap; columns past the count are never read, so a check
                 # holding the old matrix still sees a consistent prefix.
-                wanted = max(1024, 2 * capacity, count + len(signatures))
-                grown = np.empty((NUM_PERM, wanted), dtype=np.uint16)
-                grown[:, :count] = self._slots[:, :count]
-                self._slots = grown
+                self._slots = self._grown(max(1024, 2 * capacity, count + len(signatures)))
             self._slots[:, count : count + len(signatures)] = low_bits
             self._count = count + len(signatures)
 
@@ -159,7 +174,7 @@ class FingerprintIndex:
         """Whether a stored article's estimated Jaccard similarity to this one is ≥ MIN_JACCARD."""
         if signature is None:
             return False
-        low_bits = signature_values(signature).astype(np.uint16)
+        low_bits = signature_values(signature).astype(np.uint8)
         with self._lock:
             slots, count = self._slots, self._count
         equal = np.zeros(count, dtype=np.uint8)  # NUM_PERM ≤ 255 fits a byte

@@ -104,3 +104,37 @@ def test_near_duplicates_are_found_among_many_stored_signatures() -> None:
 def test_a_signature_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ValueError, match="512 bytes"):
         FingerprintIndex().add(b"\x00" * 64)
+
+
+def _sharing(signature: bytes, slots: int, rng: np.random.Generator) -> bytes:
+    """Another signature equal to this one in its first `slots` slots and random elsewhere."""
+    values = np.frombuffer(signature, dtype="<u4").copy()
+    values[slots:] = rng.integers(0, 2**32, size=NUM_PERM - slots, dtype=np.uint32)
+    return values.astype("<u4").tobytes()
+
+
+@pytest.mark.parametrize(("shared", "near"), [(72, True), (56, False), (8, False)])
+def test_only_signatures_sharing_half_their_slots_are_near_duplicates(
+    shared: int, near: bool
+) -> None:
+    # Only the slots' low bits are kept, so unrelated slots collide once in 256: a pair
+    # sharing 56 of 128 (Jaccard 0.44) must not reach the 0.5 threshold by chance.
+    rng = np.random.default_rng(shared)
+    stored = [rng.integers(0, 2**32, size=NUM_PERM, dtype=np.uint32).tobytes() for _ in range(500)]
+    index = FingerprintIndex(stored)
+
+    checked = [_sharing(stored[number], shared, rng) for number in range(0, 500, 5)]
+
+    assert [index.has_near_duplicate(one) for one in checked] == [near] * len(checked)
+
+
+def test_room_reserved_before_reading_keeps_what_is_held() -> None:
+    body = seed_text()
+    index = FingerprintIndex([signature(OTHER_REPORT)])
+
+    index.reserve(5_000)
+    index.add(signature(body))
+
+    assert len(index) == 2
+    assert index.has_near_duplicate(signature(syndicated_copy(body)))
+    assert index.has_near_duplicate(signature(OTHER_REPORT))
