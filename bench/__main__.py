@@ -77,7 +77,8 @@ METHOD = {
     "time; USearch on at most --graph-size vectors because its graph builds slowly.",
     "hybrid": "FTS5 alone = SqliteFullTextIndex.search over all of the question's terms; "
     "FTS5 searches the rarest terms whose posting lists together stay within 50,000 "
-    "passages ('every term' is the same search without that budget, as before); "
+    "passages, none when the rarest alone is in more than 20,000 ('every term' is the same "
+    "search without either budget, as before); "
     "hybrid = Retriever.term_weights + Retriever.retrieve (dense + FTS5 over the selective "
     "terms, fused by rank, passages read), as the answer path calls them.",
     "answer": "Answer = Answerer.ask with the question's vector precomputed: retrieval (8 "

@@ -181,7 +181,8 @@ def measure_size(
     )
     subjects = Subjects(
         ids, matrix, index, Int8Scan(ids, matrix), fulltext,
-        SqliteFullTextIndex(postings_budget=UNBUDGETED), retriever, answerer, embedder,
+        SqliteFullTextIndex(postings_budget=UNBUDGETED, rarest_budget=UNBUDGETED),
+        retriever, answerer, embedder,
     )  # fmt: skip
     times: dict[str, list[float]] = {name: [] for name in ("baseline", "previous", *OPERATIONS)}
     recalls: list[float] = []

@@ -7,7 +7,9 @@ its place without the rest of Parley noticing.
 from __future__ import annotations
 
 import math
+import re
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -37,24 +39,45 @@ class FullTextIndex(Protocol):
 # Passages a search may score: 50,000 keeps 97% of the full query's top 10 at 100k passages
 # at a third of its p95 (measured; bench/retrieval.py's "FTS5 alone").
 POSTINGS_BUDGET = 50_000
+# A question whose rarest term is in more passages than this gets no full-text search (its
+# dense search still runs): scoring them alone would take ~60 ms, and a term that common
+# barely ranks them (at 1M passages 8 of 60 benchmark questions; none at 100k).
+RAREST_BUDGET = 20_000
 MAX_REMEMBERED_TERMS = 100_000
 # FTS5's bm25() parameters (its defaults): the highest score one term can add is bounded by them.
 BM25_K1 = 1.2
+# What parts a passage's terms when they are counted (migration 0016's trigger parts them alike).
+TERM_SEPARATORS = re.compile("[ '\u2019\t\n\r]")
+_COUNTED = ""  # the row of passage_term_counts that holds how many passages were counted
+_ADD_COUNTS = text(
+    "INSERT INTO passage_term_counts (term, passages) VALUES (:term, :passages) "
+    "ON CONFLICT (term) DO UPDATE SET passages = passages + excluded.passages"
+)
 
 
 class SqliteFullTextIndex:
     """FTS5 with BM25 ranking over lemmatised terms."""
 
     def add(self, session: Session, entries: Iterable[tuple[int, str]]) -> None:
-        rows = [{"id": passage_id, "terms": terms} for passage_id, terms in entries]
-        if rows:
-            session.execute(
-                text("INSERT INTO passage_terms (rowid, terms) VALUES (:id, :terms)"), rows
-            )
+        indexed = list(entries)
+        if not indexed:
+            return
+        session.execute(
+            text("INSERT INTO passage_terms (rowid, terms) VALUES (:id, :terms)"),
+            [{"id": passage_id, "terms": terms} for passage_id, terms in indexed],
+        )
+        # Counted in the same transaction, so the counts always match the passages indexed.
+        counts = Counter(term for _, terms in indexed for term in counted_terms(terms))
+        counts[_COUNTED] = len(indexed)
+        session.execute(_ADD_COUNTS, [{"term": t, "passages": n} for t, n in counts.items()])
 
-    def __init__(self, *, postings_budget: int = POSTINGS_BUDGET) -> None:
+    def __init__(
+        self, *, postings_budget: int = POSTINGS_BUDGET, rarest_budget: int = RAREST_BUDGET
+    ) -> None:
         self.postings_budget = postings_budget
-        # Document frequencies asked for, remembered while the index holds the same
+        self.rarest_budget = rarest_budget
+        # When the stored counts do not cover the index (it was written around them),
+        # document frequencies asked for are remembered while the index holds the same
         # passages: FTS5 counts a term by reading its whole posting list (70 ms for a term
         # in 900,000 passages at 1M), and every answer asks for its terms' counts.
         self._lengths: dict[str, int] = {}
@@ -62,55 +85,63 @@ class SqliteFullTextIndex:
         self._lock = threading.Lock()
 
     def search(self, session: Session, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        chosen = self.affordable_terms(session, terms)
+        lengths = self.document_frequencies(session, [term for term in terms if term])
+        chosen = self._affordable(lengths)
         if not chosen:
             return []
-        return self._ranked_by_rarest(session, chosen, limit) or _ranked(
-            session, _match_expression(chosen), limit
-        )
+        return self._ranked_by_rarest(session, chosen, lengths, limit)
 
     def _ranked_by_rarest(
-        self, session: Session, chosen: Sequence[str], limit: int
-    ) -> list[tuple[int, float]] | None:
+        self, session: Session, chosen: Sequence[str], lengths: dict[str, int], limit: int
+    ) -> list[tuple[int, float]]:
         """The same best `limit` as one search over all the `chosen` terms (rarest first),
-        found by scoring only the passages that hold one of the rarest, when that can be
-        shown: a passage without any of them scores at most what the other terms can add
-        (idf x (k1 + 1) each), and the `limit`th found scores more. FTS5 scores each
-        passage it matches at ~3 us, so the common terms' postings are what costs; None
-        when it cannot be shown cheaply."""
-        lengths = self.document_frequencies(session, chosen)
+        found a term at a time: first the passages holding the rarest, then those holding
+        the next but not the rarest, and so on, each passage scored once. It stops as soon
+        as the `limit`th found outscores any passage still unseen, which holds only the
+        terms not yet searched and scores at most what they can add (idf x (k1 + 1) each).
+        FTS5 scores each passage it matches at ~3 us, so the common terms' postings are
+        what costs, and they come last."""
         passages = self.passage_count(session)
         ceilings = [(BM25_K1 + 1.0) * _fts5_idf(passages, lengths[term]) for term in chosen]
-        covered = 0
-        for split in range(1, len(chosen)):
-            covered += lengths[chosen[split - 1]]
-            if covered < limit:
-                continue
-            if covered > self.postings_budget // 4:
-                return None  # as dear as the whole search
-            rare = _match_expression(chosen[:split])
-            common = _match_expression(chosen[split:])
-            # Passages with rare terms alone score the same in both searches; the ones that
-            # also hold common terms score right only in the second, which replaces them.
-            scores = dict(_ranked(session, rare, limit))
-            scores.update(_ranked(session, f"({rare}) AND ({common})", limit))
+        scores: dict[int, float] = {}
+        best: list[tuple[int, float]] = []
+        for position, term in enumerate(chosen):
+            earlier, later = chosen[:position], chosen[position + 1 :]
+            holding = _match_expression([term])
+            if earlier:
+                holding = f"{holding} NOT ({_match_expression(earlier)})"
+            # A NOT'ed or absent term adds nothing to bm25(), so these passages score as in
+            # one search over every term, except those also holding later terms: the second
+            # search scores them with those terms too, and replaces them.
+            scores.update(_ranked(session, holding, limit))
+            if later:
+                scores.update(
+                    _ranked(session, f"({holding}) AND ({_match_expression(later)})", limit)
+                )
             best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-            if len(best) == limit and best[-1][1] > sum(ceilings[split:]) * (1 + 1e-9):
-                return best
-        return None
+            if len(best) == limit and best[-1][1] > sum(ceilings[position + 1 :]) * (1 + 1e-9):
+                break
+        return best
 
     def affordable_terms(self, session: Session, terms: Sequence[str]) -> list[str]:
         """The rarest terms whose posting lists together fit the budget (the rarest found
-        always). FTS5 scores every passage that matches any term, each with a lookup of its
-        length, so a term in 100,000 passages costs 200 ms at 1M passages, while BM25 ranks
-        by the rare terms: those are the ones searched."""
-        lengths = self.document_frequencies(session, [term for term in terms if term])
+        always, unless it alone is beyond the rarest's budget: then none). FTS5 scores every
+        passage that matches any term, each with a lookup of its length, so a term in
+        100,000 passages costs 200 ms at 1M passages, while BM25 ranks by the rare terms:
+        those are the ones searched."""
+        return self._affordable(
+            self.document_frequencies(session, [term for term in terms if term])
+        )
+
+    def _affordable(self, lengths: dict[str, int]) -> list[str]:
         chosen: list[str] = []
         total = 0
         found = {term for term, length in lengths.items() if length}  # others match nothing
         for term in sorted(found, key=lambda t: (lengths[t], t)):
             length = lengths[term]
             if chosen and total + length > self.postings_budget:
+                break
+            if not chosen and length > self.rarest_budget:
                 break
             chosen.append(term)
             total += length
@@ -120,6 +151,9 @@ class SqliteFullTextIndex:
         unique = sorted(set(terms))
         if not unique:
             return {}
+        stored = _stored_counts(session, unique)
+        if stored.get(_COUNTED) == self.passage_count(session):
+            return {term: stored.get(term, 0) if term else 0 for term in unique}
         version = _averages_record(session)
         with self._lock:
             if version != self._version or len(self._lengths) > MAX_REMEMBERED_TERMS:
@@ -171,6 +205,23 @@ def _count_documents(session: Session, terms: Sequence[str]) -> dict[str, int]:
     ).all()
     found = {str(row.term): int(row.doc) for row in rows}
     return {term: found.get(term, 0) for term in terms}
+
+
+def counted_terms(terms: str) -> set[str]:
+    """The distinct terms a passage is counted under: its terms as FTS5 parts them."""
+    return set(TERM_SEPARATORS.split(terms)) - {""}
+
+
+def _stored_counts(session: Session, terms: Sequence[str]) -> dict[str, int]:
+    """The stored passage counts of these terms and of the empty term (how many passages
+    were counted); terms never counted are missing."""
+    wanted = [_COUNTED, *terms]
+    placeholders = ", ".join(f":t{i}" for i in range(len(wanted)))
+    rows = session.execute(
+        text(f"SELECT term, passages FROM passage_term_counts WHERE term IN ({placeholders})"),
+        {f"t{i}": term for i, term in enumerate(wanted)},
+    ).all()
+    return {str(row.term): int(row.passages) for row in rows}
 
 
 def _averages_record(session: Session) -> bytes | None:

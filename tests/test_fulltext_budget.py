@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
@@ -96,3 +97,39 @@ def test_scoring_the_rarest_words_passages_first_ranks_as_one_search_over_every_
     ).all()
     assert found == [(int(row.rowid), -float(row.rank)) for row in every_word]
     assert any('("medinsky") AND ("talks")' in query for query in searched)  # not every "talks"
+
+
+def test_a_rarest_word_beyond_the_rarest_budget_leaves_the_question_to_the_dense_search(
+    tmp_path: Path,
+) -> None:
+    session = archive_session(tmp_path, [(number, "talks istanbul") for number in range(1, 51)])
+    index = SqliteFullTextIndex(rarest_budget=49)
+
+    assert index.search(session, ["talks", "istanbul"], 10) == []
+    assert SqliteFullTextIndex(rarest_budget=50).search(session, ["istanbul"], 100) != []
+
+
+@pytest.mark.parametrize("limit", [1, 5, 20, 200])
+def test_three_words_searched_a_word_at_a_time_rank_as_one_search_over_every_word(
+    tmp_path: Path, limit: int
+) -> None:
+    words = ["medinsky", "delegation", "talks"]  # rare, less rare, common
+    entries = []
+    for number in range(1, 301):
+        times = (number % 4 if number % 7 == 0 else 0, number % 3, number // 3 % 5)
+        held = [word for word, count in zip(words, times, strict=True) for _ in range(count)]
+        entries.append((number, " ".join(held + ["x"] * number)))  # every length its own
+    session = archive_session(tmp_path, entries)
+
+    found = SqliteFullTextIndex().search(session, words, limit)
+
+    every_word = session.execute(
+        text(
+            "SELECT rowid, bm25(passage_terms) AS rank FROM passage_terms "
+            'WHERE passage_terms MATCH \'"medinsky" OR "delegation" OR "talks"\' '
+            "ORDER BY rank, rowid LIMIT :limit"
+        ),
+        {"limit": limit},
+    ).all()
+    assert [passage_id for passage_id, _ in found] == [int(row.rowid) for row in every_word]
+    assert [score for _, score in found] == pytest.approx([-row.rank for row in every_word])
