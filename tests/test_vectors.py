@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, update
 from sqlalchemy.orm import Session
 
 from knowledge.retrieval import reciprocal_rank_fusion
@@ -301,3 +301,21 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
 
     assert max(fused, key=fused.__getitem__) == 1
     assert fused[3] > fused[2] and fused[4] < fused[2]
+
+
+@pytest.mark.parametrize("threshold", [50_000, 4_000])  # flat, then inverted
+def test_only_the_models_own_vectors_are_loaded(database: Engine, threshold: int) -> None:
+    store_vectors(database, clustered(6_000))
+    with session_factory(database)() as session, session.begin():
+        session.execute(
+            update(PassageVector)
+            .where(PassageVector.passage_id.between(101, 110))
+            .values(model="another-model")
+        )
+
+    with session_factory(database)() as session:
+        index = load(session, threshold=threshold)
+
+    held = index.ids()
+    assert len(held) == 5_990 and held[0] == 1 and held[-1] == 6_000
+    assert not set(held.tolist()) & set(range(101, 111))
