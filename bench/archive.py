@@ -31,6 +31,7 @@ from bench.corpus import GENERATOR_VERSION, Passage, VectorModel, Vectors, Vocab
 from knowledge.embedding import BUNDLED_MODEL_ID
 from knowledge.terms import index_terms
 from storage.db import create_database_engine, upgrade_database
+from storage.fulltext import RECOUNT_STATEMENTS
 from storage.sentence_vectors import encode
 
 CHUNK = 20_000
@@ -127,6 +128,9 @@ def _build(path: Path, size: int, say: Say) -> int:
         if time.perf_counter() - last_report > 15:
             say(f"  {path.stem}: {next_passage - 1:,} of {size:,} passages written")
             last_report = time.perf_counter()
+    for statement in RECOUNT_STATEMENTS:  # the terms were indexed around their counts
+        connection.execute(statement)
+    connection.commit()
     connection.execute("PRAGMA journal_mode=WAL")
     connection.close()
     return next_article - 1

@@ -49,6 +49,14 @@ BM25_K1 = 1.2
 # What parts a passage's terms when they are counted (migration 0016's trigger parts them alike).
 TERM_SEPARATORS = re.compile("[ '\u2019\t\n\r]")
 _COUNTED = ""  # the row of passage_term_counts that holds how many passages were counted
+# Counting every term again from the index (what migration 0016 does once): for a writer
+# that indexes passages around SqliteFullTextIndex.add, such as the benchmark's archive builder.
+RECOUNT_STATEMENTS = (
+    "DELETE FROM passage_term_counts",
+    "INSERT INTO passage_term_counts (term, passages) "
+    "SELECT term, doc FROM passage_terms_vocabulary WHERE term <> ''",
+    "INSERT INTO passage_term_counts (term, passages) SELECT '', count(*) FROM passage_terms",
+)
 _ADD_COUNTS = text(
     "INSERT INTO passage_term_counts (term, passages) VALUES (:term, :passages) "
     "ON CONFLICT (term) DO UPDATE SET passages = passages + excluded.passages"

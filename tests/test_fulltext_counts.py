@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
+from bench.archive import ensure_archive
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import SqliteFullTextIndex
 
@@ -188,3 +189,15 @@ def test_upgrading_counts_the_terms_already_indexed(tmp_path: Path) -> None:
     counts = SqliteFullTextIndex().document_frequencies(session, ["talks", "istanbul"])
 
     assert counts == {"talks": 2, "istanbul": 1} and read == []
+
+
+def test_a_benchmark_archive_is_built_with_its_term_counts(tmp_path: Path) -> None:
+    built = ensure_archive(500, tmp_path, lambda _: None)  # written around the index's add
+    session = session_factory(create_database_engine(built.url))()
+    rows = session.execute(text("SELECT term, doc FROM passage_terms_vocabulary")).all()
+    indexed = {str(row.term): int(row.doc) for row in rows}
+    read = posting_lists_read(session)
+
+    counts = SqliteFullTextIndex().document_frequencies(session, list(indexed))
+
+    assert counts == indexed and read == []
