@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from knowledge.answer_types import has_type, measure_match
+from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
 from knowledge.terms import content_terms, term_set, terms
@@ -160,12 +161,16 @@ class _Context:
             found.update(terms(record.text))
             best = article_meaning.get(record.article_id, -1.0)
             article_meaning[record.article_id] = max(best, passage.dense)
+        # "Russia's team" is the Russian delegation: a country stands for its adjective.
+        article_terms = {
+            key: set(with_kin(frozenset(found))) for key, found in article_terms.items()
+        }
         ranked = sorted(passages, key=lambda passage: passage.fused, reverse=True)
         dates = [c.passage.record.published_at for c in candidates if c.passage.record.published_at]
         return cls(
             question=question,
             weights=weights,
-            question_terms=frozenset(question.terms) | question.names,
+            question_terms=with_kin(frozenset(question.terms) | question.names),
             article_terms=article_terms,
             article_meaning=article_meaning,
             passage_rank={passage.record.passage_id: rank for rank, passage in enumerate(ranked)},
@@ -179,8 +184,9 @@ class _Context:
         typed = self.question.answer_type is not AnswerType.OTHER
         match = has_type(candidate.sentence, self.question.answer_type, self.question_terms)
         recency = self._recency(record.published_at)
-        own = coverage(self.weights, term_set(candidate.sentence))
-        previous = coverage(self.weights, term_set(candidate.previous or ""))
+        sentence = with_kin(term_set(candidate.sentence))
+        own = coverage(self.weights, sentence)
+        previous = coverage(self.weights, with_kin(term_set(candidate.previous or "")))
         return {
             "meaning": candidate.meaning,
             "terms": own,
@@ -188,7 +194,7 @@ class _Context:
             "previous_terms": previous,
             # The sentence before says what the question asks; this one may give the answer.
             "previous_only": previous * (1.0 - own),
-            "passage_terms": coverage(self.weights, term_set(record.text)),
+            "passage_terms": coverage(self.weights, with_kin(term_set(record.text))),
             "passage_meaning": candidate.passage.dense,
             "passage_rank": 1.0 / (1.0 + self.passage_rank[record.passage_id]),
             "article_terms": coverage(self.weights, article),
@@ -210,7 +216,7 @@ class _Context:
             # Names no candidate article mentions: the archive may not cover the question.
             "names_nowhere": self.names_nowhere,
             # Names tie a question to one event among several alike ("the Geneva talks").
-            "names_sentence": _share(self.question.names, term_set(candidate.sentence)),
+            "names_sentence": _share(self.question.names, sentence),
             "anchor_published": _published_anchor(self.question.anchors, record.published_at),
             "anchor_conflict": _anchor_conflict(self.question.anchors, candidate.sentence),
             **_measure(candidate.sentence, self.question),

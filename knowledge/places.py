@@ -43,3 +43,66 @@ def is_country(name: str) -> bool:
 def is_place(name: str) -> bool:
     """Whether the words name a known country, US state or city."""
     return name.lower() in known_places()
+
+
+# How a country's people are named when no suffix rule below gives it ("Britain", "British").
+IRREGULAR_DEMONYMS = {
+    "afghanistan": ("afghan",),
+    "america": ("american", "americans"),
+    "britain": ("british",),
+    "cyprus": ("cypriot",),
+    "denmark": ("danish", "dane"),
+    "europe": ("european",),
+    "finland": ("finnish", "finn"),
+    "france": ("french",),
+    "germany": ("german", "germans"),
+    "greece": ("greek",),
+    "ireland": ("irish",),
+    "netherlands": ("dutch",),
+    "norway": ("norwegian",),
+    "peru": ("peruvian",),
+    "philippines": ("filipino", "philippine"),
+    "poland": ("polish", "pole"),
+    "portugal": ("portuguese",),
+    "spain": ("spanish", "spaniard"),
+    "sweden": ("swedish", "swede"),
+    "switzerland": ("swiss",),
+    "thailand": ("thai",),
+    "turkey": ("turkish", "turk"),
+    "uk": ("british",),
+    # Not "us": lower-cased, it is the pronoun (its term is "we").
+    "usa": ("american", "americans"),
+}
+# "Russia" → "Russian", "Iran" → "Iranian", "China" → "Chinese", "Israel" → "Israeli".
+DEMONYM_SUFFIXES = ("n", "an", "ian", "i", "ese", "ns", "ans", "ians", "is")
+
+
+@lru_cache(maxsize=1)
+def _kin() -> dict[str, frozenset[str]]:
+    """Search terms of one-word countries and of their peoples' adjectives, each mapped to
+    the other's: words that never occur (a rule's "Chinan") cost nothing."""
+    from knowledge.terms import term  # terms → simplemma: loaded with the table, not before
+
+    words: dict[str, set[str]] = {}
+    for country in known_countries():
+        if " " in country:
+            continue
+        stems = {country, country[:-1]} if country[-1] in "aeyo" else {country}
+        words[country] = {stem + suffix for stem in stems for suffix in DEMONYM_SUFFIXES}
+    for country, irregular in IRREGULAR_DEMONYMS.items():
+        words.setdefault(country, set()).update(irregular)
+    kin: dict[str, set[str]] = {}
+    for country, adjectives in words.items():
+        family = {term(country)} | {term(word) for word in adjectives}
+        for member in family:
+            kin.setdefault(member, set()).update(family)
+    return {member: frozenset(family) for member, family in kin.items()}
+
+
+@lru_cache(maxsize=32_768)
+def with_kin(found: frozenset[str]) -> frozenset[str]:
+    """The terms with a country's adjective for its name and the other way round, so that
+    "Russia's team" finds "the Russian delegation"."""
+    table = _kin()
+    extra = [table[term] for term in found if term in table]
+    return found.union(*extra) if extra else found
