@@ -70,19 +70,30 @@ def fold_accents(word: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-case word tokens, initialisms joined and possessives dropped."""
     text = INITIALISM.sub(lambda match: match.group().replace(".", ""), text)
-    return [POSSESSIVE.sub("", token.lower()) for token in WORD.findall(text)]
+    # Only a token with an apostrophe can end in a possessive: the others skip the regex.
+    return [
+        POSSESSIVE.sub("", token.lower()) if "'" in token or "’" in token else token.lower()
+        for token in WORD.findall(text)
+    ]
 
 
 def terms(text: str) -> list[str]:
     """The search term of every word in the text, in order."""
-    return [term(word) for word in words(text)]
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> tuple[str, ...]:
+    # Remembered: an answer reads the same sentence's terms several times (to pick the
+    # sentences worth embedding, as the next one's predecessor, to weigh it), each ~70 us.
+    return tuple(term(word) for word in words(text))
 
 
 @lru_cache(maxsize=32_768)
 def term_set(text: str) -> frozenset[str]:
     """The distinct terms of a text; remembered, since the same sentences and passages are
     weighed again for every related question."""
-    return frozenset(terms(text))
+    return frozenset(_terms(text))
 
 
 def content_terms(text: str) -> list[str]:

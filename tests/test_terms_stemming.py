@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from snowballstemmer.english_stemmer import EnglishStemmer
 
-from knowledge.terms import fold_accents, lemma, term
+from knowledge.terms import fold_accents, lemma, term, terms, words
 
 WORDS = (
     "negotiations negotiating negotiated delegates delegation travelling traveled "
@@ -33,3 +33,16 @@ def test_threads_stemming_at_once_get_the_same_terms() -> None:
         found = list(pool.map(lambda batch: [term(word) for word in batch], batches))
 
     assert found == [[snowball_term(word) for word in batch] for batch in batches]
+
+
+def test_words_drop_possessives_and_join_initialisms() -> None:
+    assert words("The U.S. envoy’s talks and Putin's aides; O'Brien") == [
+        "the", "us", "envoy", "talks", "and", "putin", "aides", "o'brien",
+    ]  # fmt: skip
+
+
+def test_a_texts_terms_are_the_callers_own_though_they_are_remembered() -> None:
+    first = terms("Delegates led the talks")
+    first.append("changed")
+
+    assert terms("Delegates led the talks") == ["deleg", "lead", "the", "talk"]
