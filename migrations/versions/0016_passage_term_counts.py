@@ -58,8 +58,11 @@ def upgrade() -> None:
     op.execute("DROP TRIGGER passages_delete_terms")
     op.execute(
         "CREATE TRIGGER passages_delete_terms AFTER DELETE ON passages BEGIN "
-        "UPDATE passage_term_counts SET passages = passages - 1 WHERE (term = '' "
-        f"OR term IN (SELECT value FROM json_each({_TERMS_AS_JSON}) WHERE value <> '')) "
+        # Two statements: with both in one (term = '' OR term IN ...), SQLite looked the
+        # passage up again for every term, 4 ms a passage where these take 1.
+        "UPDATE passage_term_counts SET passages = passages - 1 WHERE term IN "
+        f"(SELECT value FROM json_each({_TERMS_AS_JSON}) WHERE value <> ''); "
+        "UPDATE passage_term_counts SET passages = passages - 1 WHERE term = '' "
         "AND EXISTS (SELECT 1 FROM passage_terms WHERE rowid = old.id); "
         "DELETE FROM passage_terms WHERE rowid = old.id; END"
     )
