@@ -3,15 +3,19 @@ that "head" finds "led" and "team" finds "delegation" without a hand-made synony
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 import numpy as np
 
 from knowledge.terms import STOPWORDS, term, words
 from storage.vectors import Matrix
 
-Tokenize = Callable[[str], list[int]]
+# Word pieces of many words in one call: the tokenizer's cost is mostly per call (~0.3 ms),
+# and a sentence of an archive's long tail brings several words never seen before.
+Tokenize = Callable[[Sequence[str]], list[list[int]]]
+REMEMBERED_WORDS = 65_536
 
 
 class WordSimilarity:
@@ -20,11 +24,30 @@ class WordSimilarity:
     def __init__(self, table: Matrix, tokenize: Tokenize) -> None:
         self._table = table
         self._tokenize = tokenize
-        self.vector = lru_cache(maxsize=65_536)(self._vector)
+        self._known: OrderedDict[str, Matrix] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def _vector(self, word: str) -> Matrix:
-        pieces = self._tokenize(word) or [0]
-        vector = self._table[pieces].mean(axis=0)
+    def vectors(self, given: Sequence[str]) -> Matrix:
+        """One unit row per word, the words not seen before tokenized together."""
+        with self._lock:
+            found = {word: self._known[word] for word in given if word in self._known}
+        missing = [word for word in dict.fromkeys(given) if word not in found]
+        if missing:
+            made = [self._mean(pieces) for pieces in self._tokenize(missing)]
+            found.update(zip(missing, made, strict=True))
+            with self._lock:
+                self._known.update(zip(missing, made, strict=True))
+                while len(self._known) > REMEMBERED_WORDS:
+                    self._known.popitem(last=False)
+        return np.stack([found[word] for word in given])
+
+    def vector(self, word: str) -> Matrix:
+        """The unit vector of one word."""
+        vector: Matrix = self.vectors([word])[0]
+        return vector
+
+    def _mean(self, pieces: list[int]) -> Matrix:
+        vector = self._table[pieces or [0]].mean(axis=0)
         norm = float(np.linalg.norm(vector))
         return np.asarray(vector / norm if norm else vector, dtype=np.float32)
 
@@ -36,7 +59,7 @@ class WordSimilarity:
         if total <= 0 or not own:
             return 0.0
         own_terms = {term(word) for word in own}
-        matrix = np.stack([self.vector(word) for word in own])
+        matrix = self.vectors(own)
         found = 0.0
         for word, weight in question:
             if term(word) in own_terms:
@@ -60,7 +83,7 @@ def word_similarity_for(model: object) -> WordSimilarity | None:
     except (AttributeError, IndexError, KeyError, TypeError):
         return None
 
-    def tokenize(word: str) -> list[int]:
-        return list(tokenizer(word, add_special_tokens=False)["input_ids"])
+    def tokenize(given: Sequence[str]) -> list[list[int]]:
+        return [list(ids) for ids in tokenizer(list(given), add_special_tokens=False)["input_ids"]]
 
     return WordSimilarity(np.asarray(table, dtype=np.float32), tokenize)
