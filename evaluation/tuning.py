@@ -131,11 +131,13 @@ def _present_ratio(model: RankingModel, samples: Mapping[str, Sequence[Sample]])
     if not present:
         return model
     trials = [replace(model, present_ratio=ratio) for ratio in PRESENT_RATIOS]
-    outcomes = [evaluate(trial, present) for trial in trials]
-    best = max(o.accuracy - 0.01 * o.stale for o in outcomes)
-    return next(
-        t for t, o in zip(trials, outcomes, strict=True) if o.accuracy - 0.01 * o.stale == best
-    )
+    scores = [_score(evaluate(trial, present)) for trial in trials]
+    return trials[scores.index(max(scores))]  # the first best: the lowest ratio
+
+
+def _score(outcome: Outcome) -> float:
+    """Right replies, a stale one counting a little against."""
+    return outcome.accuracy - 0.01 * outcome.stale
 
 
 @dataclass(frozen=True)

@@ -142,7 +142,7 @@ class _Context:
     question: QuestionFacts
     weights: dict[str, float]
     question_terms: frozenset[str]
-    article_terms: dict[int, set[str]]
+    article_terms: dict[int, frozenset[str]]
     article_meaning: dict[int, float]
     passage_rank: dict[int, int]
     newest: datetime | None
@@ -152,19 +152,17 @@ class _Context:
     def build(
         cls, question: QuestionFacts, weights: dict[str, float], candidates: Sequence[Candidate]
     ) -> _Context:
-        article_terms: dict[int, set[str]] = {}
+        found_terms: dict[int, set[str]] = {}
         article_meaning: dict[int, float] = {}
         passages = {id(c.passage): c.passage for c in candidates}.values()
         for passage in passages:
             record = passage.record
-            found = article_terms.setdefault(record.article_id, set(terms(record.title)))
+            found = found_terms.setdefault(record.article_id, set(terms(record.title)))
             found.update(terms(record.text))
             best = article_meaning.get(record.article_id, -1.0)
             article_meaning[record.article_id] = max(best, passage.dense)
         # "Russia's team" is the Russian delegation: a country stands for its adjective.
-        article_terms = {
-            key: set(with_kin(frozenset(found))) for key, found in article_terms.items()
-        }
+        article_terms = {key: with_kin(frozenset(found)) for key, found in found_terms.items()}
         ranked = sorted(passages, key=lambda passage: passage.fused, reverse=True)
         dates = [c.passage.record.published_at for c in candidates if c.passage.record.published_at]
         return cls(
@@ -236,7 +234,7 @@ class _Context:
         behind = (self.newest - published_at).total_seconds() / 86_400
         return max(0.0, 1.0 - behind / RECENCY_DAYS)
 
-    def _names_missing(self, article: set[str]) -> float:
+    def _names_missing(self, article: Set[str]) -> float:
         names = self.question.names
         if not names:
             return 0.0
@@ -281,7 +279,7 @@ def _anchor_conflict(anchors: frozenset[str], sentence: str) -> float:
     return conflict
 
 
-def _absent(names: frozenset[str], articles: Iterable[set[str]]) -> float:
+def _absent(names: frozenset[str], articles: Iterable[Set[str]]) -> float:
     """The share of the names that no article mentions."""
     if not names:
         return 0.0

@@ -99,10 +99,10 @@ def _kin() -> dict[str, frozenset[str]]:
     return {member: frozenset(family) for member, family in kin.items()}
 
 
-@lru_cache(maxsize=32_768)
 def with_kin(found: frozenset[str]) -> frozenset[str]:
     """The terms with a country's adjective for its name and the other way round, so that
-    "Russia's team" finds "the Russian delegation"."""
+    "Russia's team" finds "the Russian delegation". Not remembered: a lookup a term costs
+    less than hashing a whole article's terms would."""
     table = _kin()
     extra = [table[term] for term in found if term in table]
     return found.union(*extra) if extra else found

@@ -113,13 +113,26 @@ def test_waiting_for_a_model_that_failed_raises_each_time(tmp_path: Path) -> Non
 
 
 @pytest.mark.model
-def test_a_question_embedded_alone_gets_the_vector_it_gets_in_a_batch() -> None:
+def test_a_question_embedded_alone_gets_the_vector_it_gets_in_a_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import torch
 
     embedder = load_embedder()
+    assert isinstance(embedder, BundledEmbedder)
+    model = embedder.model
+    encode = model.encode
+    used: list[int] = []
+
+    def counting_encode(*args: object, **kwargs: object) -> object:
+        used.append(torch.get_num_threads())
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(model, "encode", counting_encode)
     threads = torch.get_num_threads()
     questions = ["Who leads the Russian delegation?", "Where are the talks held?"]
     alone = embedder.embed(questions[:1])  # one text: on a single thread
     batch = embedder.embed(questions * (SINGLE_THREAD_TEXTS + 1))  # on every thread
     np.testing.assert_allclose(alone[0], batch[0], atol=1e-5)
+    assert used == [1, threads]
     assert torch.get_num_threads() == threads  # the threads are given back
