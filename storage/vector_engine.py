@@ -4,6 +4,8 @@ Two shapes of index, both scoring by inner product (cosine on Parley's unit vect
 a flat one that compares the query with every float32 vector (exact), and an inverted-file
 one with 8-bit scalar codes that compares it only with the vectors of the few lists nearest
 to it (approximate, a quarter of float32's memory). Both keep Parley's passage ids.
+A saved inverted index can be read memory-mapped and read-only (its codes stay in the file),
+and merged with changes into a new file list by list (see storage/vector_layers.py).
 """
 
 from __future__ import annotations
@@ -26,14 +28,31 @@ KMEANS_ITERATIONS = 10  # FAISS's default; more barely moves recall on our data 
 # vectors at 16 probes recall@10 against exact search fell from 0.997 to 0.982, and at 100k
 # `make bench` measured 0.940 (8-bit: 0.957) against the 0.95 target; 4-bit: 0.932.
 CODES = faiss.ScalarQuantizer.QT_8bit
+# Read-only memory maps of both saved forms: one file ("ilar"), or a header with its lists in
+# a data file ("ilod"). Not IO_FLAG_MMAP: it includes IO_FLAG_SKIP_IVF_DATA, with which a
+# header's lists are read wrongly and the first lookup crashes the process (faiss 1.15.1).
+MAPPED = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+
+
+class Exclusion:
+    """Ids that searches of a mapped index skip, as a FAISS selector (kept referenced here:
+    the search parameters hold only a pointer to it)."""
+
+    def __init__(self, ids: Ids) -> None:
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self._batch = faiss.IDSelectorBatch(len(self.ids), faiss.swig_ptr(self.ids))
+        self.selector = faiss.IDSelectorNot(self._batch)
 
 
 class EngineIndex:
     """A FAISS index keyed by passage id; not thread-safe (VectorIndex holds the lock)."""
 
-    def __init__(self, index: Any, *, inverted: bool) -> None:
+    def __init__(self, index: Any, *, inverted: bool, mapped: bool = False) -> None:
         self._index = index
         self.inverted = inverted
+        # A mapped index must never change: faiss aborts the whole process (no exception)
+        # on an add or removal there, so `add` and `remove` refuse first.
+        self.mapped = mapped
 
     @classmethod
     def flat(cls, dimension: int) -> EngineIndex:
@@ -55,11 +74,27 @@ class EngineIndex:
         return cls(index, inverted=True)  # faiss's wrapper keeps the quantiser referenced
 
     @classmethod
-    def read(cls, path: Path) -> EngineIndex:
-        """An index saved by `write`."""
-        index = faiss.read_index(str(path))
-        inverted = isinstance(index, faiss.IndexIVF)
-        return cls(index, inverted=inverted)
+    def read(cls, path: Path, *, mapped: bool = False) -> EngineIndex:
+        """An index saved by `write` (mapped: its inverted lists stay in the file, read-only;
+        raises RuntimeError for an unreadable one)."""
+        index = faiss.read_index(str(path), MAPPED if mapped else 0)
+        engine = cls(index, inverted=isinstance(index, faiss.IndexIVF), mapped=mapped)
+        data = engine.data_file
+        # faiss maps a data file shorter than its header says without complaint, and the
+        # first read past its end kills the process (SIGBUS): check before any read.
+        if data is not None and _size(data) < engine._on_disk_lists().totsize:
+            raise RuntimeError(f"the data file {data} is shorter than its header says")
+        return engine
+
+    def _on_disk_lists(self) -> Any:
+        lists = faiss.downcast_InvertedLists(self._index.invlists) if self.inverted else None
+        return lists if isinstance(lists, faiss.OnDiskInvertedLists) else None
+
+    @property
+    def data_file(self) -> Path | None:
+        """The file holding the inverted lists when it is not the index's own file."""
+        lists = self._on_disk_lists()
+        return None if lists is None else Path(lists.filename)
 
     def write(self, path: Path) -> None:
         faiss.write_index(self._index, str(path))
@@ -94,18 +129,29 @@ class EngineIndex:
             self._index.nprobe = probes
 
     def add(self, ids: Ids, vectors: Matrix) -> None:
+        if self.mapped:
+            raise ValueError("a memory-mapped index is read-only")
         self._index.add_with_ids(
             np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, np.int64)
         )
 
     def remove(self, ids: Ids) -> int:
         """Remove these ids (absent ones are ignored); how many were removed."""
+        if self.mapped:
+            raise ValueError("a memory-mapped index is read-only")
         selector = faiss.IDSelectorArray(len(ids), faiss.swig_ptr(np.ascontiguousarray(ids)))
         return int(self._index.remove_ids(selector))
 
-    def search(self, query: Matrix, limit: int) -> tuple[Ids, Matrix]:
-        """Ids and scores of the best `limit`, best first; FAISS pads missing ones with -1."""
-        scores, ids = self._index.search(np.ascontiguousarray(query[None, :], np.float32), limit)
+    def search(
+        self, query: Matrix, limit: int, *, excluded: Exclusion | None = None
+    ) -> tuple[Ids, Matrix]:
+        """Ids and scores of the best `limit`, best first, skipping `excluded` (inverted
+        only); FAISS pads missing ones with -1."""
+        params = None
+        if excluded is not None and len(excluded.ids):
+            params = faiss.SearchParametersIVF(sel=excluded.selector, nprobe=self._index.nprobe)
+        query = np.ascontiguousarray(query[None, :], np.float32)
+        scores, ids = self._index.search(query, limit, params=params)
         found = ids[0] >= 0
         return ids[0][found].astype(np.int64), scores[0][found].astype(np.float32)
 
@@ -133,6 +179,59 @@ class EngineIndex:
         if self.inverted:
             raise ValueError("an inverted index keeps codes, not the vectors")
         ids = self.ids()
+        if not len(ids):
+            return ids, np.empty((0, self.dimension), dtype=np.float32)
         inner = faiss.downcast_index(self._index.index)
         vectors = faiss.rev_swig_ptr(inner.get_xb(), len(ids) * self.dimension)
         return ids, np.array(vectors, dtype=np.float32).reshape(len(ids), self.dimension)
+
+    def merged_on_disk(
+        self, data: Path, *, removed: Ids, added_ids: Ids, added: Matrix
+    ) -> EngineIndex:
+        """A new inverted index with this one's quantiser: its codes less `removed`, plus
+        `added`, with the lists in `data` (written through a memory map, so the codes are
+        never all in memory; FAISS prints one "resizing" line as it sizes the file)."""
+        if not self.inverted:
+            raise ValueError("only an inverted index is merged on disk")
+        readded = np.isin(added_ids, removed)  # removed from the codes, then added anew
+        extra = self._empty_copy()
+        extra.add_with_ids(added[~readded], added_ids[~readded])
+        lists = faiss.OnDiskInvertedLists(self._index.nlist, self._index.code_size, str(data))
+        sources = faiss.InvertedListsPtrVector()
+        sources.push_back(self._index.invlists)
+        sources.push_back(extra.invlists)
+        # Sizes every list first, then copies them: the file holds them end to end.
+        total = lists.merge_from_multiple(sources.data(), sources.size(), False)
+        merged = self._empty_copy()
+        merged.replace_invlists(lists, True)
+        lists.this.disown()  # `merged` frees it (and unmaps the file)
+        merged.ntotal = total
+        if len(removed):
+            doomed = np.ascontiguousarray(removed, dtype=np.int64)
+            merged.remove_ids(faiss.IDSelectorBatch(len(doomed), faiss.swig_ptr(doomed)))
+        if readded.any():
+            merged.add_with_ids(added[readded], added_ids[readded])
+        merged.set_direct_map_type(faiss.DirectMap.Hashtable)
+        return EngineIndex(merged, inverted=True)
+
+    def _empty_copy(self) -> Any:
+        """An empty index with this one's trained quantiser and codes, lists in memory."""
+        source = self._index
+        index = faiss.IndexIVFScalarQuantizer(
+            faiss.clone_index(source.quantizer),
+            source.d,
+            source.nlist,
+            source.sq.qtype,
+            source.metric_type,
+        )
+        index.sq.trained = source.sq.trained
+        index.by_residual = source.by_residual
+        index.is_trained = True
+        return index
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1

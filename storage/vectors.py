@@ -1,14 +1,19 @@
-"""Passage vectors: float32 BLOBs in the database, searched in memory by FAISS.
+"""Passage vectors: float32 BLOBs in the database, searched by FAISS.
 
-The BLOBs are the truth; the in-memory index is rebuilt from them. While the archive is
-small (below `IVF_THRESHOLD` vectors) the index is flat and exact. Past it, an inverted
-file with 8-bit codes: 4·√n lists, trained on a sample, searched in `PROBES` lists — a
-quarter of float32's memory and 1.4 / 1.8 ms (p50 / p95) per query at 1M vectors, with
-recall@10 against exact search 0.99 (see storage/vector_engine.py for why not 6-bit,
-bench/engines.py, bench/retrieval.py).
-Training and filling it at 1M takes 2–3 minutes on two shared cores, so a large index is
-also saved beside the SQLite file (2.3 s to read back) and reconciled with the database
-at the next start.
+The BLOBs are the truth; every index is rebuilt from them. While the archive is small
+(below `IVF_THRESHOLD` vectors) the index is flat, exact and in memory. Past it, an inverted
+file with 8-bit codes: 4·√n lists, trained on a sample, searched in `PROBES` lists, with
+recall@10 against exact search 0.99 (storage/vector_engine.py says why not 6-bit;
+bench/engines.py, bench/retrieval.py). Training and filling it at 1M takes 2–3 minutes on
+two shared cores, so with SQLite a large index is saved beside the database file and used
+from there: its codes memory-mapped (395 MiB at 1M, paged in by the lists searched, never
+copied into the heap), the changes since layered over them until they pass 1%, then merged
+into a new file (storage/vector_layers.py), and reconciled with the database at each start.
+At 1M: 1.1 / 1.6–2.6 ms (p50 / p95) per query, recall@10 0.993; the saved index maps in
+0.1 s (it read into the heap in 2.3–2.5 s) and start-up's peak RSS fell 1,124 -> 947 MiB: the
+heap keeps ~90 MiB of it (id map, centroids), and the file's pages that searches and the id
+scan touch count as resident too (shared and reclaimable; 250–300 MiB after a start and 60
+queries). A consolidation at 1M takes 1.3 s and touches both files' pages meanwhile.
 """
 
 from __future__ import annotations
@@ -18,17 +23,18 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Row, String, cast, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Passage, PassageVector
 from storage.vector_engine import EngineIndex, Ids
 from storage.vector_engine import Matrix as Matrix  # re-exported: callers import it from here
+from storage.vector_layers import LayeredEngine, open_saved
+from storage.vector_rows import fetch_vectors, stored_ids, stream_vectors
+from storage.vector_rows import vectors_of_articles as vectors_of_articles  # re-exported
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +45,6 @@ LISTS_PER_ROOT = 4.0
 TRAINING_PER_LIST = 40  # FAISS warns below 39 training points per list
 PROBES = 16  # lists searched per query: recall@10 0.97 at 100k, 8 probes 0.96 (bench/engines.py)
 ADD_CHUNK = 20_000
-READ_BATCH = 10_000
-FETCH_CHUNK = 900  # ids per IN (…) query, under SQLite's old 999-variable limit
 SPOT_CHECKS = 32  # saved vectors compared with the stored ones before a saved index is used
 SPOT_CHECK_COSINE = 0.98  # 8-bit codes decode to within ~0.01 of the vector (measured)
 
@@ -85,14 +89,14 @@ class VectorIndex:
         *,
         ivf_threshold: int = IVF_THRESHOLD,
         probes: int = PROBES,
-        engine: EngineIndex | None = None,
+        engine: EngineIndex | LayeredEngine | None = None,
     ) -> None:
         self.dimension = dimension
         self.ivf_threshold = ivf_threshold
         self.probes = probes
         # One lock for reads and writes: FAISS may not search while an add moves codes.
         self._lock = threading.Lock()
-        self._engine = engine if engine is not None else EngineIndex.flat(dimension)
+        self._engine: EngineIndex | LayeredEngine = engine or EngineIndex.flat(dimension)
         self._engine.set_probes(probes)
 
     def __len__(self) -> int:
@@ -131,15 +135,20 @@ class VectorIndex:
         """`add`, with the lock held by the caller."""
         if not len(new_ids):
             return
-        if not self._engine.inverted and len(self._engine) + len(new_ids) >= self.ivf_threshold:
-            self._engine = self._inverted_from_flat(new_ids, vectors)
+        if isinstance(self._engine, LayeredEngine):
+            self._engine.add(new_ids, vectors)
+            self._consolidate_if_due()
+        elif not self._engine.inverted and len(self._engine) + len(new_ids) >= self.ivf_threshold:
+            self._engine = self._inverted_from_flat(self._engine, new_ids, vectors)
         else:
             self._engine.add(new_ids, vectors)
 
-    def _inverted_from_flat(self, new_ids: Ids, new_vectors: Matrix) -> EngineIndex:
+    def _inverted_from_flat(
+        self, flat: EngineIndex, new_ids: Ids, new_vectors: Matrix
+    ) -> EngineIndex:
         """Train an inverted index on everything held plus the new vectors, and fill it.
         Happens once, as the archive crosses the threshold (about a second at 50k)."""
-        held_ids, held = self._engine.all_vectors()
+        held_ids, held = flat.all_vectors()
         ids = np.concatenate([held_ids, new_ids])
         vectors = np.concatenate([held, new_vectors])
         del held
@@ -177,6 +186,22 @@ class VectorIndex:
         if len(doomed):
             with self._lock:
                 self._engine.remove(doomed)
+                self._consolidate_if_due()
+
+    def _consolidate_if_due(self) -> None:
+        """Rewrite a mapped index with its changes once they pass 1% of it (with the lock
+        held), so the in-memory delta stays small and the next start's catching up short.
+        Searches wait meanwhile: about a second per 100k passages."""
+        engine = self._engine
+        if not isinstance(engine, LayeredEngine) or not engine.due:
+            return
+        try:
+            self._engine = engine.consolidated(engine.path)
+        except (OSError, RuntimeError):  # a full disk, say: the changes wait in memory
+            logger.exception("Could not rewrite the saved vector index %s", engine.path)
+            engine.postpone()
+            return
+        self._engine.set_probes(self.probes)
 
     def search(self, query: npt.NDArray[np.floating], limit: int) -> list[tuple[int, float]]:
         """The ids of the most similar vectors with their cosine similarity, best first."""
@@ -212,9 +237,16 @@ class VectorIndex:
             return self._engine.vector(passage_id)
 
     def save(self, path: Path) -> None:
-        """Write the index to `path` atomically (a reader never sees half a file)."""
+        """Write the index to `path` atomically (a reader never sees half a file); a mapped
+        one is rewritten with its changes and, when saved to its own path, mapped anew."""
         partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
         with self._lock:
+            if isinstance(self._engine, LayeredEngine):
+                fresh = self._engine.consolidated(path)
+                if path == self._engine.path:
+                    self._engine = fresh
+                    self._engine.set_probes(self.probes)
+                return
             self._engine.write(partial)
         partial.replace(path)
 
@@ -222,8 +254,8 @@ class VectorIndex:
     def read(
         cls, path: Path, *, probes: int = PROBES, ivf_threshold: int = IVF_THRESHOLD
     ) -> VectorIndex:
-        """An index saved by `save`."""
-        engine = EngineIndex.read(path)
+        """An index saved by `save`; an inverted one mapped, its codes left in the file."""
+        engine = open_saved(path)
         return cls(engine.dimension, ivf_threshold=ivf_threshold, probes=probes, engine=engine)
 
 
@@ -248,23 +280,26 @@ def load_vector_index(
 ) -> VectorIndex:
     """Every stored vector of the model in a new index: flat and read whole while small;
     once large, the saved index brought up to date with the database, else built anew."""
-    ids = _stored_ids(session, model)
+    ids = stored_ids(session, model)
     if len(ids) < ivf_threshold:
         index = VectorIndex(dimension, ivf_threshold=ivf_threshold, probes=probes)
-        for batch_ids, vectors in _stream(session, model, dimension):
+        for batch_ids, vectors in stream_vectors(session, model, dimension):
             index.add(batch_ids, vectors)
         return index
     path = saved_index_path(session, model) if save_beside_database else None
     saved = _saved(path, session, model, ids, probes=probes, ivf_threshold=ivf_threshold)
     if saved is not None and path is not None:
-        changed = _reconcile(saved, session, model, ids)
-        if changed > len(ids) // 100:  # keep the next start's catching up short
-            saved.save(path)
+        _reconcile(saved, session, model, ids)  # rewrites the saved index past 1% changed
         return saved
     built = _build_inverted(session, model, dimension, ids, probes, ivf_threshold)
-    if path is not None:
-        built.save(path)
-    return built
+    if path is None:
+        return built
+    # Built in memory (the codes are written as k-means places them, list by list across
+    # the whole archive, which a map of a new file would scatter): saved, then mapped as the
+    # next start will, so that the codes' heap is freed.
+    built.save(path)
+    del built
+    return VectorIndex.read(path, probes=probes, ivf_threshold=ivf_threshold)
 
 
 def _saved(
@@ -283,7 +318,7 @@ def _saved(
     if not index.inverted or not index.current_codes or not wanted / 2 <= index.lists <= wanted * 2:
         return None
     sample = np.random.default_rng().choice(ids, size=min(len(ids), SPOT_CHECKS), replace=False)
-    stored = _fetch(session, model, index.dimension, sample)
+    stored = fetch_vectors(session, model, index.dimension, sample)
     for passage_id, vector in zip(*stored, strict=True):
         held = index.stored_vector(int(passage_id))
         if held is not None and float(held @ vector) < SPOT_CHECK_COSINE:
@@ -298,7 +333,9 @@ def _reconcile(index: VectorIndex, session: Session, model: str, ids: Ids) -> in
     missing = np.setdiff1d(ids, held, assume_unique=True)
     gone = np.setdiff1d(held, ids, assume_unique=True)
     for start in range(0, len(missing), ADD_CHUNK):
-        index.add(*_fetch(session, model, index.dimension, missing[start : start + ADD_CHUNK]))
+        index.add(
+            *fetch_vectors(session, model, index.dimension, missing[start : start + ADD_CHUNK])
+        )
     index.remove(gone)
     return len(missing) + len(gone)
 
@@ -311,75 +348,10 @@ def _build_inverted(
     lists = lists_for(len(ids))
     rng = np.random.default_rng(len(ids))
     sample_ids = np.sort(rng.choice(ids, size=min(len(ids), training_size(lists)), replace=False))
-    _, sample = _fetch(session, model, dimension, sample_ids)
+    _, sample = fetch_vectors(session, model, dimension, sample_ids)
     engine = train_inverted(dimension, lists, sample, probes=probes)
     del sample
     index = VectorIndex(dimension, ivf_threshold=ivf_threshold, probes=probes, engine=engine)
-    for batch_ids, vectors in _stream(session, model, dimension):
+    for batch_ids, vectors in stream_vectors(session, model, dimension):
         index.add(batch_ids, vectors)
     return index
-
-
-def vectors_of_articles(
-    session: Session, *, model: str, dimension: int, article_ids: Sequence[int]
-) -> tuple[Ids, Matrix]:
-    """The stored vectors of these articles' passages, for catching up with other writers."""
-    rows: list[Row[int, bytes]] = []
-    for start in range(0, len(article_ids), FETCH_CHUNK):
-        chunk = list(article_ids[start : start + FETCH_CHUNK])
-        rows += session.execute(
-            select(PassageVector.passage_id, PassageVector.vector)
-            .join(Passage, Passage.id == PassageVector.passage_id)
-            .where(PassageVector.model == model, Passage.article_id.in_(chunk))
-            .order_by(PassageVector.passage_id)
-        ).all()
-    return _matrix(rows, dimension)
-
-
-def _stored_ids(session: Session, model: str) -> Ids:
-    """The passage ids that have a vector of the model, ascending (read from the index on
-    the model column alone, never the BLOBs). The database joins them into one string (7 MB
-    at 1M passages, far below SQLite's 1 GB limit) that numpy parses in C: 0.37 s of CPU at
-    1M, mostly with the GIL released, where a row per id took 1.1–1.5 s through the driver
-    (2–3 s as SQLAlchemy rows), Python time the model loading beside it waited for."""
-    joined = session.scalar(
-        select(func.aggregate_strings(cast(PassageVector.passage_id, String), ",")).where(
-            PassageVector.model == model
-        )
-    )
-    if not joined:
-        return np.empty(0, dtype=np.int64)
-    return np.sort(np.fromstring(joined, dtype=np.int64, sep=","))
-
-
-def _stream(session: Session, model: str, dimension: int) -> Iterator[tuple[Ids, Matrix]]:
-    rows = session.execute(
-        select(PassageVector.passage_id, PassageVector.vector)
-        .where(PassageVector.model == model)
-        .order_by(PassageVector.passage_id)
-        .execution_options(yield_per=READ_BATCH)
-    )
-    for batch in rows.partitions():
-        yield _matrix(batch, dimension)
-
-
-def _fetch(session: Session, model: str, dimension: int, ids: Ids) -> tuple[Ids, Matrix]:
-    """The stored vectors of these passages (those that have one of the model)."""
-    parts = []
-    for start in range(0, len(ids), FETCH_CHUNK):
-        chunk = [int(i) for i in ids[start : start + FETCH_CHUNK]]
-        parts.append(
-            session.execute(
-                select(PassageVector.passage_id, PassageVector.vector).where(
-                    PassageVector.model == model, PassageVector.passage_id.in_(chunk)
-                )
-            ).all()
-        )
-    return _matrix([row for part in parts for row in part], dimension)
-
-
-def _matrix(rows: Sequence[Row[int, bytes]], dimension: int) -> tuple[Ids, Matrix]:
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    blob = b"".join(row[1] for row in rows)
-    vectors = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dimension)
-    return ids, vectors.astype(np.float32)

@@ -1,0 +1,180 @@
+"""A saved inverted index used in place: its codes memory-mapped from the file, never copied
+into the heap, with the changes since it was written layered over it.
+
+The base is the saved index, mapped read-only and never written while mapped (faiss aborts
+the process on a write to a mapped index). Vectors added since live in a small exact index in
+memory (the delta: a flat scan of the 1% of changes allowed before consolidation, 10,000 at
+1M passages, is ~15 MiB and well under a millisecond); the base's vectors removed since are a
+set of ids that every search skips through FAISS's own selector, and that lookups skip too.
+Consolidation merges base − removed + delta into a new file list by list (codes copied from
+map to map), then renames it over the saved one and maps that: the header lives at the saved
+index's path and its lists in a data file beside it with a name never reused, so a crash at
+any point leaves either the old index or the new one whole, and at worst a leftover that the
+next start removes. An older mapping keeps its deleted file alive until it is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from storage.vector_engine import EngineIndex, Exclusion, Ids, Matrix
+
+logger = logging.getLogger(__name__)
+
+CONSOLIDATE_SHARE = 100  # rewritten once over 1/100 of it has changed
+LEFTOVER_AGE_SECONDS = 3600  # younger leftovers may be another process's merge in progress
+
+
+class LayeredEngine:
+    """A mapped saved index, the vectors added since, and its vectors removed since; the same
+    operations as EngineIndex. Not thread-safe (VectorIndex holds the lock)."""
+
+    inverted = True
+
+    def __init__(self, base: EngineIndex, path: Path) -> None:
+        self.base = base
+        self.path = path
+        self.delta = EngineIndex.flat(base.dimension)
+        self.removed: set[int] = set()
+        self._exclusion: Exclusion | None = None
+        self._postponed_until = 0  # changes
+
+    @property
+    def dimension(self) -> int:
+        return self.base.dimension
+
+    @property
+    def lists(self) -> int:
+        return self.base.lists
+
+    @property
+    def current_codes(self) -> bool:
+        return self.base.current_codes
+
+    @property
+    def changes(self) -> int:
+        """How many vectors differ from the base: added and removed since it was written."""
+        return len(self.delta) + len(self.removed)
+
+    @property
+    def due(self) -> bool:
+        """Whether it is time to consolidate (over 1% changed, unless postponed)."""
+        return self.changes > max(len(self) // CONSOLIDATE_SHARE, self._postponed_until)
+
+    def postpone(self) -> None:
+        """Try again only once the changes have doubled (a consolidation failed)."""
+        self._postponed_until = 2 * self.changes
+
+    def __len__(self) -> int:
+        return len(self.base) - len(self.removed) + len(self.delta)
+
+    def set_probes(self, probes: int) -> None:
+        self.base.set_probes(probes)
+
+    def add(self, ids: Ids, vectors: Matrix) -> None:
+        self.delta.add(ids, vectors)
+
+    def remove(self, ids: Ids) -> int:
+        """Forget these ids (absent ones are ignored); how many were held."""
+        count = self.delta.remove(ids)
+        held = [
+            int(i)
+            for i in ids
+            if int(i) not in self.removed and self.base.vector(int(i)) is not None
+        ]
+        if held:
+            self.removed.update(held)
+            self._exclusion = None
+        return count + len(held)
+
+    def search(self, query: Matrix, limit: int) -> tuple[Ids, Matrix]:
+        """The best `limit` of the base (less the removed) and the delta, best first."""
+        if self._exclusion is None:
+            self._exclusion = Exclusion(np.fromiter(self.removed, np.int64, len(self.removed)))
+        ids, scores = self.base.search(query, limit, excluded=self._exclusion)
+        if not len(self.delta):
+            return ids, scores
+        added_ids, added_scores = self.delta.search(query, limit)
+        ids = np.concatenate([ids, added_ids])
+        scores = np.concatenate([scores, added_scores])
+        best = np.argsort(-scores, kind="stable")[:limit]
+        return ids[best], scores[best]
+
+    def vector(self, passage_id: int) -> Matrix | None:
+        added = self.delta.vector(passage_id)
+        if added is not None or passage_id in self.removed:
+            return added
+        return self.base.vector(passage_id)
+
+    def ids(self) -> Ids:
+        """Every id held, in no particular order."""
+        held = self.base.ids()
+        if self.removed:
+            removed = np.fromiter(self.removed, np.int64, len(self.removed))
+            held = held[~np.isin(held, removed)]
+        return np.concatenate([held, self.delta.ids()])
+
+    def consolidated(self, path: Path) -> LayeredEngine:
+        """This index written whole to `path` (header there, lists in a new data file beside
+        it) and mapped from there; the data file it replaces at `path` is deleted."""
+        data = path.with_name(f"{path.name}.{secrets.token_hex(6)}.codes").absolute()
+        partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
+        added_ids, added = self.delta.all_vectors()
+        removed = np.fromiter(self.removed, np.int64, len(self.removed))
+        try:
+            merged = self.base.merged_on_disk(
+                data, removed=removed, added_ids=added_ids, added=added
+            )
+            merged.write(partial)
+            del merged  # unmaps the data file before it is mapped read-only
+            partial.replace(path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            data.unlink(missing_ok=True)
+            raise
+        fresh = LayeredEngine(EngineIndex.read(path, mapped=True), path)
+        superseded = self.base.data_file
+        if path == self.path and superseded is not None and _beside(superseded, path):
+            superseded.unlink(missing_ok=True)  # this mapping keeps it readable until dropped
+        return fresh
+
+
+def open_saved(path: Path) -> EngineIndex | LayeredEngine:
+    """A saved index: an inverted one mapped (its codes stay in the file), a flat one read
+    into memory. Raises RuntimeError when it cannot be read."""
+    engine = EngineIndex.read(path, mapped=True)
+    if engine.inverted:
+        remove_leftovers(path, keep=engine.data_file)
+        return LayeredEngine(engine, path)
+    return EngineIndex.read(path)  # a mapped flat index could not take new vectors
+
+
+def remove_leftovers(path: Path, *, keep: Path | None) -> None:
+    """Delete what interrupted saves left beside `path`: unreferenced data files and partial
+    headers, once old enough not to be another process's save in progress."""
+    now = time.time()
+    for pattern in (f"{path.name}.*.codes", f"{path.name}.*.partial"):
+        for leftover in path.parent.glob(pattern):
+            if keep is not None and leftover.absolute() == keep.absolute():
+                continue
+            try:
+                if now - leftover.stat().st_mtime > LEFTOVER_AGE_SECONDS:
+                    leftover.unlink()
+                    logger.info("Removed %s, left by an interrupted save", leftover)
+            except OSError:  # another process removed it first
+                continue
+
+
+def _beside(data: Path, path: Path) -> bool:
+    """Whether a data file belongs to the index at `path` (a copy of a header elsewhere may
+    refer to another index's data file, which is not this one's to delete)."""
+    return data.parent.absolute() == path.parent.absolute() and data.name.startswith(
+        f"{path.name}."
+    )

@@ -1,0 +1,209 @@
+"""A large index used from its saved file: codes memory-mapped, changes layered over them,
+consolidated into a new file, and rebuilt from the database's BLOBs whenever the files cannot
+be trusted."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine
+
+from storage.db import create_database_engine, session_factory, upgrade_database
+from storage.models import Passage
+from storage.vectors import VectorIndex, saved_index_path
+from tests.test_vectors import MODEL, clustered, load, store_vectors
+
+BASE = 8_000  # inverted past the tests' threshold of 4,000; 1% of it is 80 changes
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Engine:
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'archive.db'}")
+    upgrade_database(engine)
+    return engine
+
+
+def loaded(database: Engine) -> tuple[VectorIndex, Path]:
+    with session_factory(database)() as session:
+        index = load(session, threshold=4_000)
+        path = saved_index_path(session, MODEL)
+    assert path is not None and path.exists()
+    return index, path
+
+
+def mapped_files() -> set[str]:
+    """The files this process has memory-mapped (Linux)."""
+    lines = Path("/proc/self/maps").read_text().splitlines()
+    return {line.split(maxsplit=5)[5] for line in lines if len(line.split(maxsplit=5)) == 6}
+
+
+def data_files(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}.*.codes"))
+
+
+def expected_top(held: dict[int, np.ndarray], query: np.ndarray, count: int) -> list[int]:
+    ids = np.array(sorted(held))
+    scores = np.stack([held[i] for i in ids]) @ query
+    return [int(i) for i in ids[np.argsort(-scores, kind="stable")[:count]]]
+
+
+def agrees_with_exact_search(index: VectorIndex, held: dict[int, np.ndarray]) -> None:
+    """Same ids as the vectors meant to be held; searches recall what exact search finds,
+    never return a forgotten id, and lookups decode to the held vectors."""
+    assert index.ids().tolist() == sorted(held) and len(index) == len(held)
+    found = 0
+    for query in clustered(20, seed=11):
+        results = index.search(query, 10)
+        assert {pid for pid, _ in results} <= held.keys()
+        found += len({pid for pid, _ in results} & set(expected_top(held, query, 10)))
+    assert found / 200 >= 0.9
+    sample = list(held)[:: len(held) // 20]
+    for passage_id in sample:
+        stored = index.stored_vector(passage_id)
+        assert stored is not None and float(stored @ held[passage_id]) > 0.99
+
+
+def test_a_saved_index_is_mapped_and_changes_are_layered_over_it(database: Engine) -> None:
+    vectors = clustered(BASE + 100)
+    store_vectors(database, vectors[:BASE])
+    index, path = loaded(database)
+    saved = path.stat()
+    held = {i + 1: vectors[i] for i in range(BASE)}
+
+    assert str(path) in mapped_files()  # the codes stay in the file
+    index.add(range(BASE + 1, BASE + 51), vectors[BASE : BASE + 50])
+    index.remove([3, 4, 5, 1_000, 10**9])
+    index.remove([BASE + 7])  # added, then removed again
+    index.add([4], vectors[3])  # removed from the file, then back
+    for i in range(BASE + 1, BASE + 51):
+        held[i] = vectors[i - 1]
+    for i in (3, 5, 1_000, BASE + 7):
+        del held[i]
+
+    agrees_with_exact_search(index, held)
+    assert index.search(vectors[BASE + 20], 1)[0][0] == BASE + 21
+    assert index.search(vectors[3], 1)[0][0] == 4
+    assert set(index.similarities(vectors[0], [1, 3, 5, BASE + 7, BASE + 8])) == {1, BASE + 8}
+    assert index.stored_vector(3) is None
+    assert path.stat().st_ino == saved.st_ino and not data_files(path)  # under 1%: unchanged
+
+
+def test_past_one_percent_changed_the_index_is_consolidated_into_a_new_mapped_file(
+    database: Engine,
+) -> None:
+    vectors = clustered(BASE + 300)
+    store_vectors(database, vectors[:BASE])
+    index, path = loaded(database)
+    held = {i + 1: vectors[i] for i in range(BASE)}
+
+    index.remove(range(1, 31))
+    index.add([7], vectors[6])  # removed, then back: its new code must survive the merge
+    index.add(range(BASE + 1, BASE + 201), vectors[BASE : BASE + 200])  # past 80 changes
+    for i in range(8, 31):
+        del held[i]
+    for i in (1, 2, 3, 4, 5, 6):
+        del held[i]
+    for i in range(BASE + 1, BASE + 201):
+        held[i] = vectors[i - 1]
+
+    [first] = data_files(path)
+    assert str(first) in mapped_files()
+    agrees_with_exact_search(index, held)
+    reread = VectorIndex.read(path)
+    for query in clustered(5, seed=12):
+        assert reread.search(query, 10) == index.search(query, 10)
+
+    index.remove(range(100, 200))  # consolidated again: the first data file goes
+    del reread
+    [second] = data_files(path)
+    assert second != first and not first.exists()
+    for i in range(100, 200):
+        held.pop(i, None)
+    agrees_with_exact_search(index, held)
+
+
+def test_a_restart_after_unconsolidated_changes_is_reconciled_from_the_database(
+    database: Engine,
+) -> None:
+    vectors = clustered(BASE + 60)
+    store_vectors(database, vectors[:BASE])
+    live, path = loaded(database)
+    store_vectors(database, vectors[BASE:], first_id=BASE + 1)
+    live.add(range(BASE + 1, BASE + 61), vectors[BASE:])
+    with session_factory(database)() as session, session.begin():
+        session.query(Passage).filter(Passage.id <= 10).delete()
+    live.remove(range(1, 11))
+    assert not data_files(path)  # 70 changes: nothing written, the process stops here
+
+    restarted, _ = loaded(database)
+
+    assert np.array_equal(restarted.ids(), live.ids())
+    for query in clustered(10, seed=13):
+        assert restarted.search(query, 10) == live.search(query, 10)
+
+
+def _truncate_the_file(path: Path) -> None:
+    with path.open("r+b") as file:
+        file.truncate(path.stat().st_size // 2)
+
+
+def _garble_the_file(path: Path) -> None:
+    path.write_bytes(b"not an index at all" * 100)
+
+
+def _truncate_the_data_file(path: Path) -> None:
+    [data] = data_files(path)
+    with data.open("r+b") as file:
+        file.truncate(data.stat().st_size // 2)
+
+
+def _lose_the_data_file(path: Path) -> None:
+    [data] = data_files(path)
+    data.unlink()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_truncate_the_file, _garble_the_file, _truncate_the_data_file, _lose_the_data_file],
+)
+def test_a_damaged_saved_index_is_rebuilt_from_the_database(
+    database: Engine, damage: Callable[[Path], None]
+) -> None:
+    vectors = clustered(BASE)
+    store_vectors(database, vectors)
+    index, path = loaded(database)
+    index.remove(range(1, 101))  # consolidated: a header and its data file
+    index.add(range(1, 101), vectors[:100])
+    assert data_files(path)
+    del index
+    damage(path)
+
+    rebuilt, _ = loaded(database)
+
+    agrees_with_exact_search(rebuilt, {i + 1: vectors[i] for i in range(BASE)})
+    assert VectorIndex.read(path).ids().tolist() == list(range(1, BASE + 1))  # saved again
+
+
+def test_leftovers_of_an_interrupted_save_are_removed(database: Engine) -> None:
+    store_vectors(database, clustered(BASE))
+    _, path = loaded(database)
+    leftovers = [path.with_name(f"{path.name}.{name}") for name in ("0123.codes", "9-9.partial")]
+    for leftover in leftovers:
+        leftover.write_bytes(b"half written")
+    young = path.with_name(f"{path.name}.4567.codes")  # perhaps another process's save
+    young.write_bytes(b"being written")
+    for leftover in leftovers:
+        _age(leftover)
+
+    loaded(database)
+
+    assert not any(leftover.exists() for leftover in leftovers) and young.exists()
+
+
+def _age(path: Path) -> None:
+    old = path.stat().st_mtime - 2 * 3600
+    os.utime(path, (old, old))
