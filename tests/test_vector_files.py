@@ -5,6 +5,7 @@ be trusted."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.models import Passage
+from storage.vector_engine import EngineIndex
 from storage.vectors import VectorIndex, saved_index_path
 from tests.test_vectors import MODEL, clustered, load, store_vectors
 
@@ -207,3 +209,41 @@ def test_leftovers_of_an_interrupted_save_are_removed(database: Engine) -> None:
 def _age(path: Path) -> None:
     old = path.stat().st_mtime - 2 * 3600
     os.utime(path, (old, old))
+
+
+def test_searches_from_many_threads_while_changes_are_consolidated_see_no_errors(
+    database: Engine,
+) -> None:
+    vectors = clustered(BASE + 400)
+    store_vectors(database, vectors[:BASE])
+    index, path = loaded(database)
+    failures: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            for query in clustered(40, seed=14):
+                index.search(query, 10)
+                index.similarities(query, [1, BASE + 1])
+        except BaseException as error:  # reported by the assertion below
+            failures.append(error)
+
+    askers = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in askers:
+        thread.start()
+    for start in range(BASE, BASE + 400, 50):  # consolidated about every 80 changes
+        index.add(range(start + 1, start + 51), vectors[start : start + 50])
+    for thread in askers:
+        thread.join()
+
+    assert not failures and len(index) == BASE + 400 and len(data_files(path)) == 1
+
+
+def test_a_mapped_saved_index_refuses_changes_instead_of_aborting(database: Engine) -> None:
+    store_vectors(database, clustered(BASE))
+    _, path = loaded(database)
+    mapped = EngineIndex.read(path, mapped=True)
+
+    with pytest.raises(ValueError, match="read-only"):
+        mapped.add(np.array([BASE + 1]), clustered(1))
+    with pytest.raises(ValueError, match="read-only"):
+        mapped.remove(np.array([1]))
