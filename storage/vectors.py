@@ -9,11 +9,12 @@ two shared cores, so with SQLite a large index is saved beside the database file
 from there: its codes memory-mapped (395 MiB at 1M, paged in by the lists searched, never
 copied into the heap), the changes since layered over them until they pass 1%, then merged
 into a new file (storage/vector_layers.py), and reconciled with the database at each start.
-At 1M: 1.1 / 1.6–2.6 ms (p50 / p95) per query, recall@10 0.993; the saved index maps in
-0.1 s (it read into the heap in 2.3–2.5 s) and start-up's peak RSS fell 1,124 -> 947 MiB: the
-heap keeps ~90 MiB of it (id map, centroids), and the file's pages that searches and the id
-scan touch count as resident too (shared and reclaimable; 250–300 MiB after a start and 60
-queries). A consolidation at 1M takes 1.3 s and touches both files' pages meanwhile.
+At 1M: 1.1 / 1.6–2.7 ms (p50 / p95) per query (a list's first search faults its pages in,
+~1 ms; warm, as fast as from the heap), recall@10 0.993. The saved index maps in 0.1 s (read
+into the heap it took 2.3–2.5 s). A served process's anonymous memory fell 920 -> 515 MiB;
+the file's pages that the start's id scan and the searches touch count as resident too,
+though shared and reclaimable: peak RSS 1,124 -> 940–950 MiB after start-up, 980 after 60
+searches, 1,110 after 1,000 (the whole file resident). A consolidation at 1M takes 1.3 s.
 """
 
 from __future__ import annotations
