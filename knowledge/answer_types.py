@@ -53,6 +53,15 @@ TITLES = frozenset(
     "chancellor premier king queen prince general senator governor deputy chief".split()
 )
 
+# Words that say what someone does: "presidential aide Vladimir Medinsky", "Fomin, a deputy
+# defence minister". A role stands this close to the name it belongs to.
+ROLE_WORDS = TITLES | frozenset(
+    "aide adviser advisor spokesperson negotiator director chairman chairwoman chair "
+    "commander official representative head leader mediator diplomat lawmaker officer "
+    "mayor judge editor founder professor ceo economist envoy".split()
+)
+ROLE_REACH = 4
+
 
 def tokens(sentence: str) -> list[str]:
     """The sentence's tokens, case kept."""
@@ -76,8 +85,16 @@ def new_names(sentence: str, question_terms: frozenset[str]) -> list[tuple[int, 
     return found
 
 
-def has_type(sentence: str, kind: AnswerType, question_terms: frozenset[str]) -> bool:
-    """Whether the sentence holds an answer of the kind asked for, new to the question."""
+def has_type(
+    sentence: str,
+    kind: AnswerType,
+    question_terms: frozenset[str],
+    names: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether the sentence holds an answer of the kind asked for, new to the question
+    (`names`: the terms of the names the question mentions, whose role a ROLE asks)."""
+    if kind is AnswerType.ROLE:
+        return has_role(sentence, names)
     if kind is AnswerType.NUMBER:
         return has_number(sentence, question_terms)
     if kind is AnswerType.DATE:
@@ -134,6 +151,18 @@ def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
         for position, _ in names
         for word in words[position + 1 : position + 3]
     )
+
+
+def has_role(sentence: str, names: frozenset[str]) -> bool:
+    """A word of a role beside one of the question's names ("Deputy Defence Minister
+    Alexander Fomin", "Medinsky, a presidential aide")."""
+    words = [word.lower() for word in tokens(sentence)]
+    for position, word in enumerate(words):
+        if term(word) in names:
+            nearby = words[max(0, position - ROLE_REACH) : position + ROLE_REACH + 1]
+            if any(other in ROLE_WORDS for other in nearby):
+                return True
+    return False
 
 
 def has_place(sentence: str, question_terms: frozenset[str]) -> bool:

@@ -180,7 +180,9 @@ class _Context:
         record = candidate.passage.record
         article = self.article_terms[record.article_id]
         typed = self.question.answer_type is not AnswerType.OTHER
-        match = has_type(candidate.sentence, self.question.answer_type, self.question_terms)
+        match = has_type(
+            candidate.sentence, self.question.answer_type, self.question_terms, self.question.names
+        )
         recency = self._recency(record.published_at)
         sentence = with_kin(term_set(candidate.sentence))
         own = coverage(self.weights, sentence)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from knowledge.places import is_country
 from knowledge.terms import STOPWORDS, content_terms, name_terms, term, words
 
 
@@ -30,6 +31,7 @@ class AnswerType(Enum):
     PLACE = "place"
     DATE = "date"
     NUMBER = "number"
+    ROLE = "role"  # what someone the question names does: "What is Fomin's job?"
     OTHER = "other"
 
 
@@ -45,6 +47,12 @@ PLACE_NOUNS = frozenset(
     "city cities country countries place venue building hotel capital site sites town "
     "region state province location embassy palace island port airport facility "
     "facilities district county continent nation street".split()
+)
+# Nouns that, after "which" or "what", ask for what a named person does ("what role does
+# Medinsky hold"). Not "title" (of a book as often as of a person) nor "position" alone
+# when the question names no person ("what position did China take" asks for a stance).
+ROLE_NOUNS = frozenset(
+    "role roles job jobs post posts position office rank occupation profession portfolio".split()
 )
 SHARE_WORDS = frozenset("percent percentage share proportion".split())
 DATE_NOUNS = frozenset("date day month year time decade century weekday".split())
@@ -82,10 +90,12 @@ ORDINALS = frozenset(
 MONTHS = frozenset(
     "january february march april may june july august september october november december".split()
 )
-CALENDAR_TERMS = frozenset(
-    term(word)
-    for word in MONTHS | set("monday tuesday wednesday thursday friday saturday sunday".split())
+CALENDAR_WORDS = MONTHS | frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday".split()
 )
+CALENDAR_TERMS = frozenset(term(word) for word in CALENDAR_WORDS)
+RAW_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+POSSESSIVE_END = re.compile(r"['’]s?$")
 YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 # "round two" is the second round: a count after the name of a stage is its ordinal.
 STAGES = frozenset("round rounds session sessions phase stage meeting leg day week".split())
@@ -118,9 +128,12 @@ class QuestionFacts:
 def analyse(question: str) -> QuestionFacts:
     """The facts of a question, from its wording alone."""
     tokens = words(question)
+    kind = answer_type(tokens)
+    if kind is AnswerType.ROLE and not names_someone(question):
+        kind = AnswerType.OTHER
     return QuestionFacts(
         text=question,
-        answer_type=answer_type(tokens),
+        answer_type=kind,
         about_present=about_present(question),
         terms=tuple(content_terms(question)),
         # Months and weekdays are capitalised but name no one ("the June and July rounds").
@@ -213,9 +226,21 @@ def answer_type(tokens: list[str]) -> AnswerType:
     return AnswerType.OTHER
 
 
+def names_someone(question: str) -> bool:
+    """Whether the question names someone: a capitalised word past the first that is no
+    country ("Medinsky", not "China")."""
+    capitalised = [token for token in RAW_TOKEN.findall(question)[1:] if token[:1].isupper()]
+    return any(
+        not is_country(POSSESSIVE_END.sub("", token)) and token.lower() not in CALENDAR_WORDS
+        for token in capitalised
+    )
+
+
 def _noun_type(following: list[str]) -> AnswerType:
     """The type asked for by the noun after "which"/"what" ("which city", "what date")."""
     for word in following[:3]:
+        if word in ROLE_NOUNS:
+            return AnswerType.ROLE
         if word in PERSON_NOUNS:
             return AnswerType.PERSON
         if word in PLACE_NOUNS:

@@ -24,6 +24,11 @@ from knowledge.questions import AnswerType, Measure, about_present, analyse
         # The first question word decides: this "when" asks nothing.
         ("What kind of deal were they aiming for when talks began?", AnswerType.OTHER),
         ("How did Beijing describe the talks?", AnswerType.OTHER),
+        ("What role does Medinsky hold?", AnswerType.ROLE),
+        ("What is Fomin's job?", AnswerType.ROLE),
+        ("Which post does Fomin hold?", AnswerType.ROLE),
+        # A country's "position" is a stance, not a post.
+        ("What position did China take on tariffs?", AnswerType.OTHER),
     ],
 )
 def test_questions_are_typed_by_what_they_ask(question: str, expected: AnswerType) -> None:
@@ -53,6 +58,21 @@ def test_who_wants_a_person_the_question_does_not_name() -> None:
     restatement = "The United States said Russia's delegation would arrive on time."
     assert has_type(answer, AnswerType.PERSON, names)
     assert not has_type(restatement, AnswerType.PERSON, names)
+
+
+def test_a_role_stands_beside_the_name_the_question_asks_about() -> None:
+    names = analyse("What is Fomin's job?").names
+    led = "It is led by aide Vladimir Medinsky and Deputy Defense Minister Alexander Fomin."
+    assert has_type(led, AnswerType.ROLE, frozenset(), names)
+    assert has_type(
+        "Fomin, a deputy minister, arrived on Monday.", AnswerType.ROLE, frozenset(), names
+    )
+    # Named, but with nothing about what he does; or a role far from his name.
+    assert not has_type(
+        "Medinsky and Fomin took part in 2022.", AnswerType.ROLE, frozenset(), names
+    )
+    far = "The minister of defence said on Monday that in the end it was Fomin who came."
+    assert not has_type(far, AnswerType.ROLE, frozenset(), names)
 
 
 def test_where_wants_a_place() -> None:
