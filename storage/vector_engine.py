@@ -10,7 +10,13 @@ and merged with changes into a new file list by list (see storage/vector_layers.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +207,8 @@ class EngineIndex:
         sources.push_back(self._index.invlists)
         sources.push_back(extra.invlists)
         # Sizes every list first, then copies them: the file holds them end to end.
-        total = lists.merge_from_multiple(sources.data(), sources.size(), False)
+        with _stdout_to_stderr():
+            total = lists.merge_from_multiple(sources.data(), sources.size(), False)
         merged = self._empty_copy()
         merged.replace_invlists(lists, True)
         lists.this.disown()  # `merged` frees it (and unmaps the file)
@@ -228,6 +235,28 @@ class EngineIndex:
         index.by_residual = source.by_residual
         index.is_trained = True
         return index
+
+
+_STDOUT = threading.Lock()
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send what C code prints to standard error meanwhile: FAISS prints a "resizing" line
+    on standard output as it sizes an on-disk file, and `parley ask --json`'s readers
+    expect nothing there but the JSON."""
+    with _STDOUT:
+        sys.stdout.flush()
+        libc = ctypes.CDLL(None)
+        libc.fflush(None)
+        saved = os.dup(1)
+        try:
+            os.dup2(2, 1)
+            yield
+        finally:
+            libc.fflush(None)  # C's buffered line goes out before stdout is restored
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _size(path: Path) -> int:
