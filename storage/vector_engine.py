@@ -196,7 +196,7 @@ class EngineIndex:
     ) -> EngineIndex:
         """A new inverted index with this one's quantiser: its codes less `removed`, plus
         `added`, with the lists in `data` (written through a memory map, so the codes are
-        never all in memory; FAISS prints one "resizing" line as it sizes the file)."""
+        never all in memory; FAISS's "resizing" line as it sizes the file goes to stderr)."""
         if not self.inverted:
             raise ValueError("only an inverted index is merged on disk")
         readded = np.isin(added_ids, removed)  # removed from the codes, then added anew

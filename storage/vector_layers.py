@@ -15,7 +15,7 @@ The header names its data file by absolute path: a directory moved elsewhere has
 rebuilt at the next start (IO_FLAG_ONDISK_SAME_DIR would avoid that, but faiss prints a
 line on stdout at every read with it). A merge maps both files, so while it runs (1.3 s at
 1M) the process's resident pages include both (file pages, reclaimable), and faiss prints
-one "resizing" line on stdout.
+one "resizing" line (sent to stderr: see vector_engine._stdout_to_stderr).
 """
 
 from __future__ import annotations
