@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from knowledge.places import is_country
-from knowledge.terms import STOPWORDS, content_terms, name_terms, term, words
+from knowledge.terms import STOPWORDS, content_terms, name_terms, names, term, words
 
 
 class Measure(Enum):
@@ -94,8 +94,6 @@ CALENDAR_WORDS = MONTHS | frozenset(
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
 CALENDAR_TERMS = frozenset(term(word) for word in CALENDAR_WORDS)
-RAW_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-POSSESSIVE_END = re.compile(r"['’]s?$")
 YEAR = re.compile(r"^(1[5-9]|20)\d\d$")
 # "round two" is the second round: a count after the name of a stage is its ordinal.
 STAGES = frozenset("round rounds session sessions phase stage meeting leg day week".split())
@@ -229,10 +227,8 @@ def answer_type(tokens: list[str]) -> AnswerType:
 def names_someone(question: str) -> bool:
     """Whether the question names someone: a capitalised word past the first that is no
     country ("Medinsky", not "China")."""
-    capitalised = [token for token in RAW_TOKEN.findall(question)[1:] if token[:1].isupper()]
     return any(
-        not is_country(POSSESSIVE_END.sub("", token)) and token.lower() not in CALENDAR_WORDS
-        for token in capitalised
+        not is_country(name) and name.lower() not in CALENDAR_WORDS for name in names(question)
     )
 
 

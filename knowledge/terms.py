@@ -105,16 +105,22 @@ def content_terms(text: str) -> list[str]:
     ]
 
 
-def name_terms(text: str) -> list[str]:
-    """Terms of the names in a question: capitalised words past the first, and acronyms."""
+def names(text: str) -> list[str]:
+    """The names in a question as written, possessives dropped: capitalised words past the
+    first, and acronyms."""
     text = INITIALISM.sub(lambda match: match.group().replace(".", ""), text)
     found = []
     for position, token in enumerate(WORD.findall(text)):
         word = POSSESSIVE.sub("", token)
         is_acronym = len(word) > 1 and word.isupper()
         if (is_acronym or (position > 0 and word[:1].isupper())) and word.lower() not in STOPWORDS:
-            found.append(term(word.lower()))
+            found.append(word)
     return found
+
+
+def name_terms(text: str) -> list[str]:
+    """Terms of the names in a question (see `names`)."""
+    return [term(name.lower()) for name in names(text)]
 
 
 def index_terms(text: str) -> str:

@@ -104,12 +104,12 @@ def build_services(
     The bundled model loads on a thread of its own (knowledge.embedding.BundledEmbedder)
     while the archive is migrated and its vector index and fingerprints are read; this
     returns once it has loaded, so a broken model fails the start, not the first question."""
-    with collector_paused():
+    with _collector_paused():
         return _build(settings, embedder=embedder, check_model=check_model)
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def _collector_paused() -> Iterator[None]:
     """The cyclic garbage collector off meanwhile, back as it was after. Importing the model
     (on its thread) and reading the archive make hundreds of thousands of lasting objects and
     next to no cyclic garbage, so the collector's passes over them, more as the heap grows,

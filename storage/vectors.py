@@ -328,7 +328,7 @@ def _saved(
     return index
 
 
-def _reconcile(index: VectorIndex, session: Session, model: str, ids: Ids) -> int:
+def _reconcile(index: VectorIndex, session: Session, model: str, ids: Ids) -> None:
     """Add the stored vectors the index lacks and drop what the database no longer has."""
     held = index.ids()
     missing = np.setdiff1d(ids, held, assume_unique=True)
@@ -338,7 +338,6 @@ def _reconcile(index: VectorIndex, session: Session, model: str, ids: Ids) -> in
             *fetch_vectors(session, model, index.dimension, missing[start : start + ADD_CHUNK])
         )
     index.remove(gone)
-    return len(missing) + len(gone)
 
 
 def _build_inverted(

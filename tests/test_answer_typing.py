@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from knowledge.answer_types import has_type, measure_match
+from knowledge.evidence import FEATURES, feature_matrix
 from knowledge.questions import AnswerType, Measure, about_present, analyse
+from tests.support.candidates import candidate
 
 
 @pytest.mark.parametrize(
@@ -73,6 +75,16 @@ def test_a_role_stands_beside_the_name_the_question_asks_about() -> None:
     )
     far = "The minister of defence said on Monday that in the end it was Fomin who came."
     assert not has_type(far, AnswerType.ROLE, frozenset(), names)
+
+
+def test_the_ranking_sees_which_sentence_gives_the_role_asked_for() -> None:
+    question = analyse("What is Fomin's job?")
+    candidates = [
+        candidate("Deputy Defense Minister Alexander Fomin will attend.", article=1),
+        candidate("Medinsky and Fomin took part in 2022.", article=2),
+    ]
+    matrix = feature_matrix(question, {"fomin": 2.0, "job": 1.0}, candidates)
+    assert matrix[:, FEATURES.index("typed_match")].tolist() == [1.0, 0.0]
 
 
 def test_where_wants_a_place() -> None:
