@@ -16,6 +16,13 @@ rebuilt at the next start (IO_FLAG_ONDISK_SAME_DIR would avoid that, but faiss p
 line on stdout at every read with it). A merge maps both files, so while it runs (1.3 s at
 1M) the process's resident pages include both (file pages, reclaimable), and faiss prints
 one "resizing" line (sent to stderr: see vector_engine._stdout_to_stderr).
+Beside the index, an ids file lists the ids it holds, written with it and tagged with the
+identity of the header file it describes (device, inode, size, modification time), so that
+a start can reconcile the index with the database without reading the ids from the mapped
+lists: they sit right after each list's codes, and the kernel maps the cached pages around
+each one it reads, so that scan made 160–400 MiB of codes resident at 1M (whichever of it
+was in the page cache). An ids file that describes another header (a crash between the two
+renames, a copy, a save by an older Parley) is ignored, and written anew from the lists.
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ import numpy as np
 
 from storage.vector_engine import EngineIndex, Exclusion, Ids, Matrix
 
+Identity = Ids  # a saved header's device, inode, size and modification time (ns)
+
 logger = logging.getLogger(__name__)
 
 CONSOLIDATE_SHARE = 100  # rewritten once over 1/100 of it has changed
@@ -43,9 +52,10 @@ class LayeredEngine:
 
     inverted = True
 
-    def __init__(self, base: EngineIndex, path: Path) -> None:
+    def __init__(self, base: EngineIndex, path: Path, identity: Identity | None) -> None:
         self.base = base
         self.path = path
+        self.identity = identity  # of the header file `base` was read from, when certain
         self.delta = EngineIndex.flat(base.dimension)
         self.removed: set[int] = set()
         self._exclusion: Exclusion | None = None
@@ -120,11 +130,26 @@ class LayeredEngine:
 
     def ids(self) -> Ids:
         """Every id held, in no particular order."""
-        held = self.base.ids()
+        held = self.base_ids()
         if self.removed:
             removed = np.fromiter(self.removed, np.int64, len(self.removed))
             held = held[~np.isin(held, removed)]
         return np.concatenate([held, self.delta.ids()])
+
+    def base_ids(self) -> Ids:
+        """The base's ids, ascending: from its ids file, else read from its lists (which pages
+        in most of the codes) and saved in one for the next start."""
+        if self.identity is not None:
+            saved = read_ids(self.path, identity=self.identity, count=len(self.base))
+            if saved is not None:
+                return saved
+        held = np.sort(self.base.ids())
+        if self.identity is not None:
+            try:
+                write_ids(self.path, held, identity=self.identity)
+            except OSError:  # a read-only directory, say: read from the lists next time too
+                logger.warning("Could not save the vector index's ids beside %s", self.path)
+        return held
 
     def consolidated(self, path: Path) -> LayeredEngine:
         """This index written whole to `path` (header there, lists in a new data file beside
@@ -133,18 +158,22 @@ class LayeredEngine:
         partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
         added_ids, added = self.delta.all_vectors()
         removed = np.fromiter(self.removed, np.int64, len(self.removed))
+        held = np.union1d(np.setdiff1d(self.base_ids(), removed), added_ids)
         try:
             merged = self.base.merged_on_disk(
                 data, removed=removed, added_ids=added_ids, added=added
             )
             merged.write(partial)
             del merged  # unmaps the data file before it is mapped read-only
+            identity = file_identity(partial)
+            if identity is not None:  # renaming keeps it
+                write_ids(path, held, identity=identity)
             partial.replace(path)
         except BaseException:
             partial.unlink(missing_ok=True)
             data.unlink(missing_ok=True)
             raise
-        fresh = LayeredEngine(EngineIndex.read(path, mapped=True), path)
+        fresh = _mapped(path)
         superseded = self.base.data_file
         if path == self.path and superseded is not None and _beside(superseded, path):
             superseded.unlink(missing_ok=True)  # this mapping keeps it readable until dropped
@@ -154,11 +183,64 @@ class LayeredEngine:
 def open_saved(path: Path) -> EngineIndex | LayeredEngine:
     """A saved index: an inverted one mapped (its codes stay in the file), a flat one read
     into memory. Raises RuntimeError when it cannot be read."""
-    engine = EngineIndex.read(path, mapped=True)
-    if engine.inverted:
-        remove_leftovers(path, keep=engine.data_file)
-        return LayeredEngine(engine, path)
+    engine = _mapped(path)
+    if engine.base.inverted:
+        remove_leftovers(path, keep=engine.base.data_file)
+        return engine
     return EngineIndex.read(path)  # a mapped flat index could not take new vectors
+
+
+def _mapped(path: Path) -> LayeredEngine:
+    """The index at `path`, mapped, with its header's identity when no other process
+    replaced the file while it was read."""
+    before = file_identity(path)
+    engine = EngineIndex.read(path, mapped=True)
+    after = file_identity(path)
+    same = before is not None and after is not None and np.array_equal(before, after)
+    return LayeredEngine(engine, path, before if same else None)
+
+
+def file_identity(path: Path) -> Identity | None:
+    """What tells one saved header from another at the same path (renaming keeps it)."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return np.array([found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns], np.int64)
+
+
+def ids_file(path: Path) -> Path:
+    """Where the ids of the index saved at `path` are listed."""
+    return path.with_name(f"{path.name}.ids")
+
+
+def write_ids(path: Path, ids: Ids, *, identity: Identity) -> None:
+    """List `ids` as those of the index at `path` whose header has `identity` (written to a
+    partial file first, so a reader never sees half of it)."""
+    partial = path.with_name(f"{path.name}.ids.{os.getpid()}-{threading.get_ident()}.partial")
+    try:
+        with partial.open("wb") as file:
+            np.save(file, identity)
+            np.save(file, np.sort(np.asarray(ids, dtype=np.int64)))
+        partial.replace(ids_file(path))
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def read_ids(path: Path, *, identity: Identity, count: int) -> Ids | None:
+    """The ids listed for the index at `path`, ascending, if the list describes the header
+    with `identity` and holds `count` ids; None otherwise."""
+    try:
+        with ids_file(path).open("rb") as file:
+            if not np.array_equal(np.load(file, allow_pickle=False), identity):
+                return None
+            ids = np.load(file, allow_pickle=False)
+    except (OSError, ValueError, EOFError):  # missing, or not a list this module wrote
+        return None
+    if ids.dtype != np.int64 or ids.shape != (count,):
+        return None
+    return np.asarray(ids, dtype=np.int64)
 
 
 def remove_leftovers(path: Path, *, keep: Path | None) -> None:

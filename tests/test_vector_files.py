@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.models import Passage
 from storage.vector_engine import EngineIndex
+from storage.vector_layers import file_identity, ids_file, read_ids, write_ids
 from storage.vectors import VectorIndex, saved_index_path
 from tests.test_vectors import MODEL, clustered, load, store_vectors
 
@@ -250,3 +251,82 @@ def test_a_mapped_saved_index_refuses_changes_instead_of_aborting(database: Engi
         mapped.add(np.array([BASE + 1]), clustered(1))
     with pytest.raises(ValueError, match="read-only"):
         mapped.remove(np.array([1]))
+
+
+def listed_ids(path: Path) -> list[int] | None:
+    """The ids the ids file lists for the index now at `path` (None: none that describes it)."""
+    identity = file_identity(path)
+    assert identity is not None
+    listed = read_ids(path, identity=identity, count=len(EngineIndex.read(path, mapped=True)))
+    return None if listed is None else listed.tolist()
+
+
+def test_a_start_reconciles_from_the_ids_file_without_reading_the_mapped_lists(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vectors = clustered(BASE + 50)
+    store_vectors(database, vectors[:BASE])
+    _, path = loaded(database)
+    assert listed_ids(path) == list(range(1, BASE + 1))  # saved with the index
+    store_vectors(database, vectors[BASE:], first_id=BASE + 1)  # while it was stopped
+    with session_factory(database)() as session, session.begin():
+        session.query(Passage).filter(Passage.id.in_([2, 4, 600])).delete()
+    scanned: list[bool] = []
+    ids_of = EngineIndex.ids
+
+    def spied(engine: EngineIndex) -> np.ndarray:
+        scanned.append(engine.mapped)
+        return ids_of(engine)
+
+    monkeypatch.setattr(EngineIndex, "ids", spied)
+
+    restarted, _ = loaded(database)
+
+    assert True not in scanned  # only the small in-memory delta's ids were read
+    held = {i + 1: vectors[i] for i in range(BASE + 50) if i + 1 not in (2, 4, 600)}
+    agrees_with_exact_search(restarted, held)
+
+
+def test_a_consolidation_lists_the_new_index_ids_for_the_next_start(database: Engine) -> None:
+    vectors = clustered(BASE + 200)
+    store_vectors(database, vectors[:BASE])
+    index, path = loaded(database)
+
+    index.remove(range(1, 41))
+    index.add(range(BASE + 1, BASE + 101), vectors[BASE : BASE + 100])  # past 80 changes
+
+    assert data_files(path)  # consolidated
+    assert listed_ids(path) == list(range(41, BASE + 101)) == index.ids().tolist()
+
+
+@pytest.mark.parametrize("damage", ["older", "miscounted", "garbled", "truncated", "missing"])
+def test_an_ids_file_that_does_not_describe_the_index_is_ignored_and_written_anew(
+    database: Engine, damage: str
+) -> None:
+    vectors = clustered(BASE + 50)
+    store_vectors(database, vectors[:BASE])
+    index, path = loaded(database)
+    store_vectors(database, vectors[BASE:], first_id=BASE + 1)  # under 1%: not consolidated
+    listed = ids_file(path)
+    wrong = np.arange(1, BASE - 500, dtype=np.int64)  # trusted, it would add 500 held twice
+    if damage == "older":  # a list of the header saved before this one
+        before = file_identity(path)
+        assert before is not None
+        index.save(path)
+        write_ids(path, wrong, identity=before)
+    elif damage == "miscounted":
+        current = file_identity(path)
+        assert current is not None
+        write_ids(path, wrong, identity=current)
+    elif damage == "garbled":
+        listed.write_bytes(b"not a list of ids" * 100)
+    elif damage == "truncated":
+        listed.write_bytes(listed.read_bytes()[: listed.stat().st_size // 2])
+    else:
+        listed.unlink()
+    del index
+
+    restarted, _ = loaded(database)
+
+    agrees_with_exact_search(restarted, {i + 1: vectors[i] for i in range(BASE + 50)})
+    assert listed_ids(path) == list(range(1, BASE + 1))  # describes the index at `path`
