@@ -133,24 +133,36 @@ def passages_by_id(session: Session, *, ids: Sequence[int]) -> dict[int, Passage
     """Passages with their article's citation details, keyed by passage id."""
     if not ids:
         return {}
+    # The columns a citation needs, not whole rows: an article's body comes after them in
+    # its row and spans overflow pages that SQLite would read for every passage, and no ORM
+    # objects are built for rows only read.
     rows = session.execute(
-        select(Passage, Article, Source.name)
+        select(
+            Passage.id,
+            Passage.article_id,
+            Passage.position,
+            Passage.text,
+            Article.title,
+            Source.name,
+            Article.url,
+            Article.published_at,
+        )
         .join(Article, Passage.article_id == Article.id)
         .join(Source, Article.source_id == Source.id)
         .where(Passage.id.in_(ids))
     ).all()
     return {
-        passage.id: PassageRecord(
-            passage_id=passage.id,
-            article_id=article.id,
-            position=passage.position,
-            text=passage.text,
-            title=article.title,
-            source=source_name,
-            url=article.url,
-            published_at=article.published_at,
+        row.id: PassageRecord(
+            passage_id=row.id,
+            article_id=row.article_id,
+            position=row.position,
+            text=row.text,
+            title=row.title,
+            source=row.name,
+            url=row.url,
+            published_at=row.published_at,
         )
-        for passage, article, source_name in rows
+        for row in rows
     }
 
 

@@ -95,14 +95,19 @@ class SqliteFullTextIndex:
         self._lock = threading.Lock()
 
     def search(self, session: Session, terms: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        lengths = self.document_frequencies(session, [term for term in terms if term])
+        passages, lengths = self._statistics(session, [term for term in terms if term])
         chosen = self._affordable(lengths)
         if not chosen:
             return []
-        return self._ranked_by_rarest(session, chosen, lengths, limit)
+        return self._ranked_by_rarest(session, chosen, lengths, passages, limit)
 
     def _ranked_by_rarest(
-        self, session: Session, chosen: Sequence[str], lengths: dict[str, int], limit: int
+        self,
+        session: Session,
+        chosen: Sequence[str],
+        lengths: dict[str, int],
+        passages: int,
+        limit: int,
     ) -> list[tuple[int, float]]:
         """The same best `limit` as one search over all the `chosen` terms (rarest first),
         found a term at a time: first the passages holding the rarest, then those holding
@@ -111,7 +116,6 @@ class SqliteFullTextIndex:
         terms not yet searched and scores at most what they can add (idf x (k1 + 1) each).
         FTS5 scores each passage it matches at ~3 us, so the common terms' postings are
         what costs, and they come last."""
-        passages = self.passage_count(session)
         ceilings = [(BM25_K1 + 1.0) * _fts5_idf(passages, lengths[term]) for term in chosen]
         scores: dict[int, float] = {}
         best: list[tuple[int, float]] = []
@@ -158,13 +162,20 @@ class SqliteFullTextIndex:
         return chosen
 
     def document_frequencies(self, session: Session, terms: Sequence[str]) -> dict[str, int]:
+        return self._statistics(session, terms)[1] if terms else {}
+
+    def _statistics(self, session: Session, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many passages are indexed, and how many hold each term. The averages record
+        is read once for both (and for whether remembered counts still hold): each read is
+        a round trip, and a search needs the counts and the total alike."""
+        version = _averages_record(session)
+        passages = _passages_in(session, version)
         unique = sorted(set(terms))
         if not unique:
-            return {}
+            return passages, {}
         stored = _stored_counts(session, unique)
-        if stored.get(_COUNTED) == self.passage_count(session):
-            return {term: stored.get(term, 0) if term else 0 for term in unique}
-        version = _averages_record(session)
+        if stored.get(_COUNTED) == passages:
+            return passages, {term: stored.get(term, 0) if term else 0 for term in unique}
         with self._lock:
             if version != self._version or len(self._lengths) > MAX_REMEMBERED_TERMS:
                 self._lengths.clear()  # passages came or went: every count may have moved
@@ -177,15 +188,18 @@ class SqliteFullTextIndex:
             with self._lock:
                 if self._version == version:
                     self._lengths.update(counted)
-        return {term: known[term] for term in unique}
+        return passages, {term: known[term] for term in unique}
 
     def passage_count(self, session: Session) -> int:
-        # The averages record starts with the number of documents: one row read, where
-        # counting the docsize table's rows took 11 ms at 1M passages.
-        record = _averages_record(session)
-        if record:
-            return _varint(record)
-        return int(session.execute(text("SELECT count(*) FROM passage_terms_docsize")).scalar_one())
+        return _passages_in(session, _averages_record(session))
+
+
+def _passages_in(session: Session, averages: bytes | None) -> int:
+    """The number of passages indexed. The averages record starts with it: one row read,
+    where counting the docsize table's rows took 11 ms at 1M passages."""
+    if averages:
+        return _varint(averages)
+    return int(session.execute(text("SELECT count(*) FROM passage_terms_docsize")).scalar_one())
 
 
 def _ranked(session: Session, query: str, limit: int) -> list[tuple[int, float]]:

@@ -85,10 +85,14 @@ def read(
     if not wanted:
         return {}
     found: dict[int, PassageSentences] = {}
-    for row in session.scalars(
-        select(SentenceVectors).where(
-            SentenceVectors.passage_id.in_(wanted), SentenceVectors.model == model
-        )
+    # Columns, not ORM objects: these rows are only read, once, on every answer.
+    for row in session.execute(
+        select(
+            SentenceVectors.passage_id,
+            SentenceVectors.dimension,
+            SentenceVectors.sentences,
+            SentenceVectors.vectors,
+        ).where(SentenceVectors.passage_id.in_(wanted), SentenceVectors.model == model)
     ):
         sentences = tuple(json.loads(row.sentences))
         vectors = decode(row.vectors, len(sentences) + 1, row.dimension)
