@@ -23,6 +23,8 @@ lists: they sit right after each list's codes, and the kernel maps the cached pa
 each one it reads, so that scan made 160–400 MiB of codes resident at 1M (whichever of it
 was in the page cache). An ids file that describes another header (a crash between the two
 renames, a copy, a save by an older Parley) is ignored, and written anew from the lists.
+When a saved index is opened, a thread asks the kernel to read its file into the page cache
+(`read_ahead`): searches then fault in cached pages, never wait on the disk.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ Identity = Ids  # a saved header's device, inode, size and modification time (ns
 logger = logging.getLogger(__name__)
 
 CONSOLIDATE_SHARE = 100  # rewritten once over 1/100 of it has changed
+READ_AHEAD_CHUNK = 2 << 20
 LEFTOVER_AGE_SECONDS = 3600  # younger leftovers may be another process's merge in progress
 
 
@@ -186,6 +189,12 @@ def open_saved(path: Path) -> EngineIndex | LayeredEngine:
     engine = _mapped(path)
     if engine.base.inverted:
         remove_leftovers(path, keep=engine.base.data_file)
+        threading.Thread(
+            target=read_ahead,
+            args=(engine.base.data_file or path,),
+            name="vector-readahead",
+            daemon=True,  # a command that exits at once need not wait for it
+        ).start()
         return engine
     return EngineIndex.read(path)  # a mapped flat index could not take new vectors
 
@@ -198,6 +207,26 @@ def _mapped(path: Path) -> LayeredEngine:
     after = file_identity(path)
     same = before is not None and after is not None and np.array_equal(before, after)
     return LayeredEngine(engine, path, before if same else None)
+
+
+def read_ahead(path: Path) -> None:
+    """Ask the kernel to read the whole file into the page cache (not into this process's
+    memory). A search faults in its lists' codes: from disk, a random read each, 24–38 ms
+    per query at 1M (16 lists); from the page cache, 1.2 ms. Sequentially the whole file
+    reads in 0.5–1 s. One 2 MiB range per call: the kernel reads at most its readahead
+    window per WILLNEED, however long the range asked for."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError:  # replaced meanwhile: the next start reads the new one
+        return
+    try:
+        size = os.fstat(descriptor).st_size
+        for offset in range(0, size, READ_AHEAD_CHUNK):
+            os.posix_fadvise(descriptor, offset, READ_AHEAD_CHUNK, os.POSIX_FADV_WILLNEED)
+    except OSError:  # only an optimisation
+        logger.debug("Could not read %s ahead", path, exc_info=True)
+    finally:
+        os.close(descriptor)
 
 
 def file_identity(path: Path) -> Identity | None:

@@ -4,8 +4,11 @@ be trusted."""
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,10 +16,11 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine
 
+from storage import vector_layers
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.models import Passage
 from storage.vector_engine import EngineIndex
-from storage.vector_layers import file_identity, ids_file, read_ids, write_ids
+from storage.vector_layers import file_identity, ids_file, read_ahead, read_ids, write_ids
 from storage.vectors import VectorIndex, saved_index_path
 from tests.test_vectors import MODEL, clustered, load, store_vectors
 
@@ -330,3 +334,61 @@ def test_an_ids_file_that_does_not_describe_the_index_is_ignored_and_written_ane
 
     agrees_with_exact_search(restarted, {i + 1: vectors[i] for i in range(BASE + 50)})
     assert listed_ids(path) == list(range(1, BASE + 1))  # describes the index at `path`
+
+
+def uncached_pages(path: Path) -> int:
+    """How many of the file's pages are not in the page cache (mincore(2) on a map of it,
+    which reads nothing: a read that must not wait, RWF_NOWAIT, starts a read-ahead)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int]
+    libc.mmap.argtypes += [ctypes.c_int, ctypes.c_long]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    size = path.stat().st_size
+    pages = -(-size // mmap.PAGESIZE)
+    resident = ctypes.create_string_buffer(pages)
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        address = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, descriptor, 0)
+        assert address not in (None, ctypes.c_void_p(-1).value), os.strerror(ctypes.get_errno())
+        try:
+            assert libc.mincore(address, size, resident) == 0, os.strerror(ctypes.get_errno())
+        finally:
+            libc.munmap(address, size)
+    finally:
+        os.close(descriptor)
+    return sum(not byte & 1 for byte in resident.raw)
+
+
+def test_read_ahead_brings_a_whole_file_into_the_page_cache(tmp_path: Path) -> None:
+    path = tmp_path / "codes"
+    path.write_bytes(np.random.default_rng(0).bytes(32 << 20))  # 4× the usual read-ahead
+    descriptor = os.open(path, os.O_RDONLY)
+    os.fsync(descriptor)  # only clean pages can be dropped
+    os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(descriptor)
+    if not uncached_pages(path):
+        pytest.skip("this file system keeps files in memory")
+
+    read_ahead(path)
+
+    deadline = time.monotonic() + 30  # the kernel reads asynchronously: wait for it
+    while uncached_pages(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not uncached_pages(path)
+
+
+def test_opening_a_saved_index_reads_its_codes_ahead(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_vectors(database, clustered(BASE))
+    index, path = loaded(database)
+    index.remove(range(1, 101))  # consolidated: the codes in a data file of their own
+    [data] = data_files(path)
+    asked: list[Path] = []
+    monkeypatch.setattr(vector_layers, "read_ahead", asked.append)
+
+    VectorIndex.read(path)
+
+    assert asked == [data.absolute()]
