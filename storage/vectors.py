@@ -12,11 +12,14 @@ into a new file (storage/vector_layers.py), and reconciled with the database at 
 through the list of ids saved beside it (reading them from the mapped lists paged in most of
 the codes: the start's peak RSS at 1M was 952–977 MiB that way, 776 with the list).
 At 1M: 1.1 / 1.6–2.7 ms (p50 / p95) per query (a list's first search faults its pages in,
-~1 ms; warm, as fast as from the heap), recall@10 0.993. The saved index maps in 0.1 s (read
-into the heap it took 2.3–2.5 s). A served process's anonymous memory fell 920 -> 515 MiB;
-the file's pages that the searches touch count as resident too, though shared and
-reclaimable: 1,000 searches make the whole file resident (peak RSS ~1,120 MiB at 1M).
-A consolidation at 1M takes 1.3 s.
+~1 ms; warm, as fast as from the heap; from a cold disk 21–36 ms, hence the file is read into
+the page cache as it opens: storage/vector_layers.read_ahead), recall@10 0.993. The saved
+index maps in 0.1 s (read into the heap it took 2.3–2.5 s). A served process's anonymous
+memory fell 920 -> 515 MiB; the file's pages that searches touch count as resident too,
+though shared and reclaimable: 1,000 searches make the whole file resident (peak RSS
+1,120–1,140 MiB at 1M: 546 anonymous, 387 the index, the rest the model's and libraries'
+files). A consolidation at 1M takes 1.3 s, and maps both files whole while it merges
+(+713 MiB of peak RSS in a process holding only the index).
 """
 
 from __future__ import annotations
