@@ -51,14 +51,6 @@ def create_database_engine(url: str) -> Engine:
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # One set-up, whether SQLAlchemy or the model-free commands (storage/sqlite_file.py) connect.
     sqlite_file.configure(dbapi_connection)
-    dbapi_connection.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
-
-
-# Each pooled connection's page cache. BM25 reads every matched passage's length from FTS5's
-# docsize table (10 MiB at 1M passages): SQLite's default 2 MiB cache reads it back from the
-# OS page by page on every search, which was a quarter of the full-text search's CPU. Filled
-# only as pages are read, so a small archive never holds it all.
-PAGE_CACHE_KIB = 16 * 1024
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

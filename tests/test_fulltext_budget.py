@@ -133,3 +133,20 @@ def test_three_words_searched_a_word_at_a_time_rank_as_one_search_over_every_wor
     ).all()
     assert [passage_id for passage_id, _ in found] == [int(row.rowid) for row in every_word]
     assert [score for _, score in found] == pytest.approx([-row.rank for row in every_word])
+
+
+def page_cache_kib(session: Session) -> int:
+    return -int(session.execute(text("PRAGMA cache_size")).scalar_one())
+
+
+def test_a_connection_that_searched_keeps_a_million_passages_lengths_in_its_page_cache(
+    tmp_path: Path,
+) -> None:
+    session = archive_session(tmp_path, [(1, "talks medinsky"), (2, "talks fomin")])
+    before = page_cache_kib(session)
+
+    SqliteFullTextIndex().search(session, ["medinsky"], 10)
+
+    assert before < 10 * 1024 <= page_cache_kib(session)  # FTS5's docsize at 1M: 10 MiB
+    session.close()  # back to the pool: the connection's next session keeps the cache
+    assert page_cache_kib(session) >= 10 * 1024

@@ -135,13 +135,6 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
 
 
-def test_sqlite_connections_cache_a_million_passages_lengths(tmp_path: Path) -> None:
-    engine = create_database_engine(f"sqlite:///{tmp_path / 'parley.db'}")
-    with engine.connect() as connection:
-        kib = -connection.execute(text("PRAGMA cache_size")).scalar_one()
-    assert kib * 1024 >= 10 * 1024 * 1024  # FTS5's docsize table at 1M passages: 10 MiB
-
-
 def test_deleting_an_article_removes_its_passages_vectors_and_terms(database_url: str) -> None:
     engine = create_database_engine(database_url)
     upgrade_database(engine)
