@@ -187,6 +187,11 @@ class Answerer:
     def _evidence(self, reading: _Reading, known: dict[str, Matrix]) -> Evidence:
         """Every candidate sentence with its meaning and its features."""
         question_words = self._weighted_words(reading)
+        if self._words is not None:
+            # The words of every candidate tokenized in one call, not one call a sentence:
+            # the tokenizer's cost is mostly per call.
+            said = [word for item in reading.sentences for word in content_words(item[0])]
+            self._words.learn([word for word, _ in question_words] + said)
         candidates = [
             Candidate(
                 sentence=sentence,

@@ -41,6 +41,11 @@ class WordSimilarity:
                     self._known.popitem(last=False)
         return np.stack([found[word] for word in given])
 
+    def learn(self, given: Sequence[str]) -> None:
+        """Remember the vectors of words soon asked about, the unseen ones tokenized together."""
+        if given:
+            self.vectors(list(dict.fromkeys(given)))
+
     def vector(self, word: str) -> Matrix:
         """The unit vector of one word."""
         vector: Matrix = self.vectors([word])[0]

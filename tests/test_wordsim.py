@@ -7,8 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from knowledge.answering import Answerer
 from knowledge.embedding import load_embedder
-from knowledge.wordsim import WordSimilarity, word_similarity_for
+from knowledge.ranking import load_ranking_model
+from knowledge.retrieval import Retriever
+from knowledge.wordsim import WordSimilarity, content_words, word_similarity_for
+from parley.services import Services
+from tests.conftest import SEED_ARTICLE
+from tests.support.fake_embedder import FakeEmbedder
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +60,32 @@ def test_words_unseen_before_are_tokenized_in_one_call() -> None:
     similarity.soft_coverage([("negotiations", 1.0)], "Envoys resumed talks.")
     # The first sentence's words in one call; then only the new question word, once.
     assert calls == [["envoys", "resumed", "nuclear", "talks", "muscat"], ["negotiations"]]
+
+
+def test_an_answer_tokenizes_the_words_of_all_its_candidates_in_one_call(
+    services: Services, fake_embedder: FakeEmbedder
+) -> None:
+    plans, problems = services.ingestor.plan_files([str(SEED_ARTICLE)])
+    assert problems == []
+    services.ingestor.store(plans)
+    calls: list[list[str]] = []
+
+    def tokenize(given: Sequence[str]) -> list[list[int]]:
+        calls.append(list(given))
+        return [[len(word) % 3] for word in given]
+
+    answerer = Answerer(
+        embedder=fake_embedder,
+        retriever=Retriever(
+            sessions=services.sessions, fulltext=services.fulltext, vectors=services.vectors
+        ),
+        model=load_ranking_model(None),
+        words=WordSimilarity(np.eye(3, dtype=np.float32), tokenize),
+    )
+
+    evidence = answerer.gather(["Who will head Russia's team at the Istanbul talks?"])[0]
+
+    assert len(evidence.candidates) > 1
+    assert len(calls) == 1  # not one call a candidate sentence
+    said = {word for candidate in evidence.candidates for word in content_words(candidate.sentence)}
+    assert said <= set(calls[0])
