@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,16 +53,22 @@ class ArchiveFollower:
 
     @classmethod
     def load(
-        cls, sessions: sessionmaker[Session], *, model: str, dimension: int
+        cls,
+        sessions: sessionmaker[Session],
+        *,
+        model: str,
+        dimension: int,
+        fingerprints_after: Callable[[], None] | None = None,
     ) -> ArchiveFollower:
-        """Every stored vector and signature, and the change they are current with."""
+        """Every stored vector and signature, and the change they are current with; the
+        signatures are read once `fingerprints_after` returns (see LoadingFingerprints)."""
         with sessions() as session:
             # Read first: a change committed while loading is then applied again by the
             # next catch-up, which adds only what is missing, rather than never.
             seen = changes.latest_change_id(session)
             newest = int(session.scalar(select(func.max(Article.id))) or 0)
         fingerprints = LoadingFingerprints()
-        fingerprints.start(sessions, up_to_article=newest)
+        fingerprints.start(sessions, up_to_article=newest, after=fingerprints_after)
         with sessions() as session:
             vectors = load_vector_index(session, model=model, dimension=dimension)
         return cls(
@@ -145,15 +151,33 @@ class LoadingFingerprints(FingerprintIndex):
         self._ready = threading.Event()
         self._failure: BaseException | None = None
 
-    def start(self, sessions: sessionmaker[Session], *, up_to_article: int) -> None:
+    def start(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        up_to_article: int,
+        after: Callable[[], None] | None = None,
+    ) -> None:
         """Read the signatures of articles up to this id (those stored later reach the
-        index by catching up, so none is held twice) on a daemon thread."""
+        index by catching up, so none is held twice) on a daemon thread, once `after`
+        returns: the bot waits for the model's import, which holds the GIL, and reading a
+        million signatures beside it (~2 s of Python) only delays the first answer."""
         threading.Thread(
-            target=self._fill, args=(sessions, up_to_article), name="fingerprints", daemon=True
+            target=self._fill,
+            args=(sessions, up_to_article, after),
+            name="fingerprints",
+            daemon=True,
         ).start()
 
-    def _fill(self, sessions: sessionmaker[Session], up_to_article: int) -> None:
+    def _fill(
+        self,
+        sessions: sessionmaker[Session],
+        up_to_article: int,
+        after: Callable[[], None] | None,
+    ) -> None:
         try:
+            if after is not None:
+                after()
             with sessions() as session:
                 # Articles stored later than `up_to_article` are few: at most a little room over.
                 self.reserve(archive.article_count(session))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +124,16 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _settled(embedder: Embedder) -> Callable[[], None]:
+    """Waits until the model has loaded or failed to (a failure fails the start itself)."""
+
+    def wait() -> None:
+        with suppress(Exception):
+            wait_until_loaded(embedder)
+
+    return wait
+
+
 def _build(settings: Settings, *, embedder: Embedder | None, check_model: bool) -> Services:
     embedder = embedder or load_embedder(settings.embedding_model)
     engine = create_database_engine(settings.database_url)
@@ -131,7 +141,12 @@ def _build(settings: Settings, *, embedder: Embedder | None, check_model: bool) 
     sessions = session_factory(engine)
     if check_model:
         check_embedding_model(sessions, embedder)
-    follower = ArchiveFollower.load(sessions, model=embedder.model_id, dimension=embedder.dimension)
+    follower = ArchiveFollower.load(
+        sessions,
+        model=embedder.model_id,
+        dimension=embedder.dimension,
+        fingerprints_after=_settled(embedder),
+    )
     vectors = follower.vectors
     fulltext = fulltext_index_for(engine)
     wait_until_loaded(embedder)

@@ -72,3 +72,40 @@ def test_a_check_waits_for_the_signatures_being_read() -> None:
     assert len(outcome) == 1 and isinstance(outcome[0].__cause__, ConnectionError)
     with pytest.raises(RuntimeError, match="could not be read"):
         len(fingerprints)
+
+
+def test_the_signatures_are_read_only_once_the_gate_opens(settings: Settings) -> None:
+    services = build_services(settings, embedder=FakeEmbedder())
+    happened: list[str] = []
+
+    @contextmanager
+    def recorded_sessions() -> Iterator[Session]:
+        happened.append("read")
+        with services.sessions() as session:
+            yield session
+
+    fingerprints = LoadingFingerprints()
+    fingerprints.start(
+        recorded_sessions,  # type: ignore[arg-type]
+        up_to_article=10,
+        after=lambda: happened.append("gate opened"),
+    )
+
+    assert len(fingerprints) == 0  # waits until read
+    assert happened == ["gate opened", "read"]
+    services.close()
+
+
+def test_a_start_reads_the_signatures_after_the_model_has_loaded(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[object] = []
+    monkeypatch.setattr("parley.services.wait_until_loaded", waited.append)
+    embedder = FakeEmbedder()
+
+    services = build_services(settings, embedder=embedder)
+    len(services.follower.fingerprints)  # waits until read
+
+    # Once by build_services itself, once by the fingerprints' thread before it read.
+    assert waited == [embedder, embedder]
+    services.close()
