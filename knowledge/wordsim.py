@@ -29,6 +29,14 @@ class WordSimilarity:
 
     def vectors(self, given: Sequence[str]) -> Matrix:
         """One unit row per word, the words not seen before tokenized together."""
+        found = self._lookup(given)
+        return np.stack([found[word] for word in given])
+
+    def learn(self, given: Sequence[str]) -> None:
+        """Remember the vectors of words soon asked about, the unseen ones tokenized together."""
+        self._lookup(given)
+
+    def _lookup(self, given: Sequence[str]) -> dict[str, Matrix]:
         with self._lock:
             found = {word: self._known[word] for word in given if word in self._known}
         missing = [word for word in dict.fromkeys(given) if word not in found]
@@ -39,12 +47,7 @@ class WordSimilarity:
                 self._known.update(zip(missing, made, strict=True))
                 while len(self._known) > REMEMBERED_WORDS:
                     self._known.popitem(last=False)
-        return np.stack([found[word] for word in given])
-
-    def learn(self, given: Sequence[str]) -> None:
-        """Remember the vectors of words soon asked about, the unseen ones tokenized together."""
-        if given:
-            self.vectors(list(dict.fromkeys(given)))
+        return found
 
     def vector(self, word: str) -> Matrix:
         """The unit vector of one word."""

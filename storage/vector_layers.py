@@ -168,9 +168,7 @@ class LayeredEngine:
             )
             merged.write(partial)
             del merged  # unmaps the data file before it is mapped read-only
-            identity = file_identity(partial)
-            if identity is not None:  # renaming keeps it
-                write_ids(path, held, identity=identity)
+            list_ids_before_rename(partial, path, held)
             partial.replace(path)
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -255,6 +253,14 @@ def write_ids(path: Path, ids: Ids, *, identity: Identity) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def list_ids_before_rename(partial: Path, path: Path, ids: Ids) -> None:
+    """List `ids` for the header written at `partial` that is about to be renamed to `path`
+    (renaming keeps the identity the list is tagged with)."""
+    identity = file_identity(partial)
+    if identity is not None:
+        write_ids(path, ids, identity=identity)
 
 
 def read_ids(path: Path, *, identity: Identity, count: int) -> Ids | None:

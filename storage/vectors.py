@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from storage.vector_engine import EngineIndex, Ids
 from storage.vector_engine import Matrix as Matrix  # re-exported: callers import it from here
-from storage.vector_layers import LayeredEngine, file_identity, open_saved, write_ids
+from storage.vector_layers import LayeredEngine, list_ids_before_rename, open_saved
 from storage.vector_rows import fetch_vectors, stored_ids, stream_vectors
 from storage.vector_rows import vectors_of_articles as vectors_of_articles  # re-exported
 
@@ -254,9 +254,8 @@ class VectorIndex:
                     self._engine.set_probes(self.probes)
                 return
             self._engine.write(partial)
-            identity = file_identity(partial)
-            if self._engine.inverted and identity is not None:  # renaming keeps it
-                write_ids(path, self._engine.ids(), identity=identity)
+            if self._engine.inverted:
+                list_ids_before_rename(partial, path, self._engine.ids())
         partial.replace(path)
 
     @classmethod

@@ -3,17 +3,11 @@ delegation, and "the Chinese delegation" is not the Russian one."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from knowledge.evidence import FEATURES, feature_matrix
+from knowledge.evidence import feature_matrix
 from knowledge.places import with_kin
 from knowledge.questions import analyse
 from knowledge.terms import term_set
-from tests.support.candidates import candidate
-
-
-def column(matrix: np.ndarray, name: str) -> list[float]:
-    return [float(value) for value in matrix[:, FEATURES.index(name)]]
+from tests.support.candidates import candidate, column
 
 
 def test_countries_and_their_adjectives_find_each_other() -> None:

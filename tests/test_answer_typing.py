@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from knowledge.answer_types import has_type, measure_match
-from knowledge.evidence import FEATURES, feature_matrix
+from knowledge.evidence import feature_matrix
 from knowledge.questions import AnswerType, Measure, about_present, analyse
-from tests.support.candidates import candidate
+from tests.support.candidates import candidate, column
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_the_ranking_sees_which_sentence_gives_the_role_asked_for() -> None:
         candidate("Medinsky and Fomin took part in 2022.", article=2),
     ]
     matrix = feature_matrix(question, {"fomin": 2.0, "job": 1.0}, candidates)
-    assert matrix[:, FEATURES.index("typed_match")].tolist() == [1.0, 0.0]
+    assert column(matrix, "typed_match") == [1.0, 0.0]
 
 
 def test_where_wants_a_place() -> None:

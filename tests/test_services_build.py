@@ -7,9 +7,11 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
 from parley.services import ModelMismatchError, build_services
 from parley.settings import Settings
+from storage.db import upgrade_database
 from tests.support.fake_embedder import FakeEmbedder
 
 
@@ -23,8 +25,18 @@ def collector_on() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("collector_on")
-def test_the_collector_is_back_on_once_the_services_are_built(settings: Settings) -> None:
+def test_the_collector_is_off_while_the_services_are_built_and_back_on_after(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    during: list[bool] = []
+
+    def recording(engine: Engine) -> None:
+        during.append(gc.isenabled())
+        upgrade_database(engine)
+
+    monkeypatch.setattr("parley.services.upgrade_database", recording)
     build_services(settings, embedder=FakeEmbedder()).close()
+    assert during == [False]
     assert gc.isenabled()
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from knowledge.evidence import Candidate
+import numpy as np
+
+from knowledge.evidence import FEATURES, Candidate
 from knowledge.retrieval import RetrievedPassage
 from storage.archive import PassageRecord
 
@@ -24,3 +26,8 @@ def candidate(
     )
     passage_found = RetrievedPassage(record=record, fused=0.1, dense=0.5)
     return Candidate(sentence, passage_found, index, None, 0.5, 0.3, 0.5)
+
+
+def column(matrix: np.ndarray, name: str) -> list[float]:
+    """One feature's values, a candidate each."""
+    return [float(value) for value in matrix[:, FEATURES.index(name)]]
