@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,12 @@ def negotiation_articles(data_dir: Path = DEFAULT_DATA) -> list[Path]:
     return [data_dir / NEGOTIATIONS / "articles"]
 
 
+def negotiation_articles_of(fold: str, data_dir: Path = DEFAULT_DATA) -> list[Path]:
+    """The negotiations-dev articles of one fold's negotiation only."""
+    articles = sorted((data_dir / NEGOTIATIONS / "articles").glob("*.html"))
+    return [path for path in articles if ("a" if _is_iran_article(path) else "b") == fold]
+
+
 def _negotiation_fold(item: dict[str, Any], folder: Path) -> str:
     if item["evidence"]:
         return "a" if _is_iran_article(folder / item["evidence"]) else "b"
@@ -92,7 +99,7 @@ def squad_questions(data_dir: Path = DEFAULT_DATA) -> list[Question]:
     """Every SQuAD 2.0 question of the sample; unanswerable ones are "refuse" questions."""
     questions = []
     for index, article in enumerate(_squad_articles(data_dir)):
-        fold = "a" if index < SQUAD_FOLD_A_ARTICLES else "b"
+        fold = _squad_fold(index)
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
                 text = _one_line(qa["question"])
@@ -127,6 +134,15 @@ def write_squad_paragraphs(folder: Path, data_dir: Path = DEFAULT_DATA) -> list[
             path.write_text(f"{title} — paragraph {number}\n\n{context}\n", encoding="utf-8")
             paths.append(path)
     return paths
+
+
+def squad_paragraphs_of(fold: str, paths: Sequence[Path]) -> list[Path]:
+    """Of the files `write_squad_paragraphs` wrote, those of one fold's articles."""
+    return [path for path in paths if _squad_fold(int(path.name.split("-")[0])) == fold]
+
+
+def _squad_fold(article_index: int) -> str:
+    return "a" if article_index < SQUAD_FOLD_A_ARTICLES else "b"
 
 
 def _squad_articles(data_dir: Path) -> list[dict[str, Any]]:

@@ -35,6 +35,11 @@ from parley.settings import Settings
 
 CACHE = folds.REPOSITORY / "evaluation" / "results" / "train-evidence.pkl"
 BATCH = 32
+DATASETS = ("negotiations", "squad", "elsewhere")
+OTHER_FOLD = {"a": "b", "b": "a"}
+# Off-archive questions: one SQuAD question in this many is asked of the other fold's
+# articles, enough to teach what such a question looks like without outweighing the rest.
+ELSEWHERE_SQUAD_EVERY = 8
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=folds.DEFAULT_DATA)
     parser.add_argument("--reuse", action="store_true", help="reuse the evidence gathered last")
     args = parser.parse_args(argv)
-    if args.reuse and CACHE.exists():
-        samples = {name: [_refresh(s) for s in items] for name, items in _cached().items()}
-    else:
-        samples = gather_all(args.data)
+    cached = _cached() if args.reuse and CACHE.exists() else {}
+    missing = [name for name in DATASETS if name not in cached]
+    if missing:
+        cached.update(gather_all(args.data, only=missing))
         CACHE.parent.mkdir(parents=True, exist_ok=True)
-        CACHE.write_bytes(pickle.dumps(samples))
+        CACHE.write_bytes(pickle.dumps(cached))
+    samples = {name: [_refresh(s) for s in items] for name, items in cached.items()}
     for fold in folds.FOLDS:
         training = {name: [s for s in items if s.fold != fold] for name, items in samples.items()}
         _write(fit(training, report=f"without fold {fold}"), folds.weights_file(fold))
@@ -79,23 +85,55 @@ def _refresh(sample: Sample) -> Sample:
     return replace(sample, evidence=replace(old, facts=facts, features=features))
 
 
-def gather_all(data_dir: Path) -> dict[str, list[Sample]]:
-    """Evidence for every question of both datasets, each over its own fresh archive."""
+def gather_all(data_dir: Path, only: Sequence[str] = DATASETS) -> dict[str, list[Sample]]:
+    """Evidence for every question of the datasets, each corpus over its own fresh archive."""
     with tempfile.TemporaryDirectory(prefix="parley-train-") as scratch:
-        squad_dir = Path(scratch) / "squad"
-        corpora = [
+        root = Path(scratch)
+        squad_paths = folds.write_squad_paragraphs(root / "squad-files", data_dir)
+        corpora = {
+            "negotiations": [
+                Corpus(
+                    "negotiations",
+                    folds.negotiation_questions(data_dir),
+                    folds.negotiation_articles(data_dir),
+                )
+            ],
+            "squad": [Corpus("squad", folds.squad_questions(data_dir), squad_paths)],
+            "elsewhere": off_archive_corpora(data_dir, squad_paths),
+        }
+        return {
+            name: [
+                sample for corpus in corpora[name] for sample in gather(corpus, root / corpus.name)
+            ]
+            for name in only
+        }
+
+
+def off_archive_corpora(data_dir: Path, squad_paths: Sequence[Path]) -> list[Corpus]:
+    """Each fold's questions asked of an archive holding only the other fold's articles: a
+    user asking about what the archive never covered. Nothing there answers them, so they are
+    refusals, in the fold of their question (a fold's held-out figures never train on them)."""
+    news = folds.negotiation_questions(data_dir)
+    squad = folds.squad_questions(data_dir)
+    corpora = []
+    for fold, other in OTHER_FOLD.items():
+        corpora += [
             Corpus(
-                "negotiations",
-                folds.negotiation_questions(data_dir),
-                folds.negotiation_articles(data_dir),
+                f"elsewhere-news-{fold}",
+                [_unanswerable(q) for q in news if q.fold == fold],
+                folds.negotiation_articles_of(other, data_dir),
             ),
             Corpus(
-                "squad",
-                folds.squad_questions(data_dir),
-                folds.write_squad_paragraphs(squad_dir, data_dir),
+                f"elsewhere-squad-{fold}",
+                [_unanswerable(q) for q in squad if q.fold == fold][::ELSEWHERE_SQUAD_EVERY],
+                folds.squad_paragraphs_of(other, squad_paths),
             ),
         ]
-        return {corpus.name: gather(corpus, Path(scratch) / corpus.name) for corpus in corpora}
+    return corpora
+
+
+def _unanswerable(question: folds.Question) -> folds.Question:
+    return replace(question, spans=(), kind="refuse", stale=())
 
 
 def gather(corpus: Corpus, folder: Path) -> list[Sample]:

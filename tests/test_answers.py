@@ -48,11 +48,11 @@ def test_evaluation_set_is_answered_correctly(
     declined = [answer for answer in answers[len(covered) :] if not answer["sources"]]
     for answer in declined:
         assert "couldn't find" in answer["answer"]
-    # Off-topic questions are all declined; of the near-topic ones (the Pope, a Chinese
-    # delegation, Russia's losses) some still get a quote: README "Quality" lists them.
-    off_topic = {"What is the weather in Paris?", "How do I bake sourdough bread?"}
-    assert off_topic <= {answer["question"] for answer in declined}
-    assert len(declined) >= 8, [a["question"] for a in answers[len(covered) :] if a["sources"]]
+    # Every question the article does not answer is declined, the near-topic ones too (the
+    # Pope, a Chinese delegation, Russia's losses): the answer model learned from questions
+    # asked of archives that never covered them what such a question looks like (make train).
+    answered = [a["question"] for a in answers[len(covered) :] if a["sources"]]
+    assert len(declined) == len(uncovered), answered
 
 
 def test_russian_delegation_answer_is_short_quoted_and_cited(

@@ -17,6 +17,7 @@ from evaluation.folds import (
     DEFAULT_DATA,
     NEGOTIATIONS,
     Question,
+    negotiation_articles_of,
     negotiation_questions,
     write_squad_paragraphs,
 )
@@ -30,6 +31,7 @@ from evaluation.scoring import (
     score,
     summarise,
 )
+from evaluation.train import off_archive_corpora
 
 needs_data = pytest.mark.skipif(
     not (DEFAULT_DATA / NEGOTIATIONS).is_dir(), reason="shared/data is not beside the project"
@@ -192,8 +194,8 @@ def held_out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 # Issue 9's targets are 70% of the negotiation questions, 0 stale replies, 6 of 9 refusals and
-# 90% of the seed questions; the held-out figures fall short of them (README "Quality"). These
-# bounds sit just under what `make eval` measured, so that any regression fails the suite.
+# 90% of the seed questions; the negotiation figures fall short of them (README "Quality").
+# These bounds sit just under what `make eval` measured, so that any regression fails the suite.
 @pytest.mark.model
 @needs_data
 def test_negotiation_questions_are_answered_well_above_the_baseline(
@@ -214,5 +216,28 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]
-    assert figures["accuracy"] >= 0.80  # measured 0.84 (32 of 38)
+    assert figures["accuracy"] >= 0.90  # issue 9's target; measured 0.95 (36 of 38)
     assert figures["accuracy"] > baseline["accuracy"]
+
+
+@needs_data
+def test_off_archive_questions_are_a_folds_own_asked_of_the_other_folds_articles(
+    tmp_path: Path,
+) -> None:
+    squad_paths = write_squad_paragraphs(tmp_path)
+    corpora = {corpus.name: corpus for corpus in off_archive_corpora(DEFAULT_DATA, squad_paths)}
+
+    china_questions = corpora["elsewhere-news-b"]
+    iran_articles, china_articles = negotiation_articles_of("a"), negotiation_articles_of("b")
+    assert china_questions.paths == iran_articles and corpora["elsewhere-news-a"].paths == (
+        china_articles
+    )
+    assert (
+        not set(iran_articles) & set(china_articles) and len(iran_articles + china_articles) == 46
+    )
+    assert len(china_questions.questions) == 35  # every China question, answerable or not
+    assert all(q.fold == "b" and not q.answerable for q in china_questions.questions)
+    assert all(not q.spans and not q.stale for q in china_questions.questions)
+    squad_a = corpora["elsewhere-squad-a"]
+    assert {path.name[:2] for path in squad_a.paths} == {"05", "06", "07", "08", "09"}
+    assert squad_a.questions and all(q.fold == "a" and not q.answerable for q in squad_a.questions)
