@@ -4,6 +4,9 @@ Each dataset is ingested into a fresh archive through the same code as `parley i
 questions are read by the real answerer, and every candidate sentence is labelled by whether
 it holds an expected answer span. A logistic regression over the evidence features is fitted,
 then the refusal threshold and the companion ratio are chosen on the same training questions.
+The regression also sees each fold's questions asked of an archive holding only the other
+fold's articles, as refusals: what a question about something the archive never covered
+looks like, which neither dataset shows.
 Three weight files come out: one per fold, fitted without that fold's questions (the eval
 answers each fold with its own file, so every reported figure is held-out), and the shipped
 one, fitted on everything.
@@ -55,7 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Gather evidence (or reuse it with --reuse), fit, write the three weight files."""
     parser = argparse.ArgumentParser(prog="python -m evaluation.train", description=__doc__)
     parser.add_argument("--data", type=Path, default=folds.DEFAULT_DATA)
-    parser.add_argument("--reuse", action="store_true", help="reuse the evidence gathered last")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse the evidence gathered last; gather only datasets it lacks",
+    )
     args = parser.parse_args(argv)
     cached = _cached() if args.reuse and CACHE.exists() else {}
     missing = [name for name in DATASETS if name not in cached]
