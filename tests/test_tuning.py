@@ -1,0 +1,61 @@
+"""Fitting the answer model (`make train`): questions asked of an archive about something else
+teach it to decline what the archive never covered, without costing the real questions."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import numpy as np
+
+from evaluation.tuning import Sample, evaluate, fit
+from knowledge.answering import Evidence
+from knowledge.evidence import FEATURES
+from knowledge.questions import analyse
+from knowledge.ranking import RankingModel
+from tests.support.candidates import candidate
+
+
+def _question(strength: float, *, answerable: bool, names_nowhere: float) -> Sample:
+    """Two candidates; the first, the closer in meaning, holds the answer when answerable."""
+    candidates = [
+        candidate("Medinsky leads the delegation.", article=1),
+        candidate("The talks began in Istanbul.", article=2),
+    ]
+    features = np.zeros((2, len(FEATURES)), dtype=np.float32)
+    features[:, FEATURES.index("meaning")] = [strength, strength - 0.4]
+    features[:, FEATURES.index("names_nowhere")] = names_nowhere
+    evidence = Evidence(analyse("Who leads the delegation?"), {}, candidates, features)
+    return Sample(
+        fold="a",
+        answerable=answerable,
+        evidence=evidence,
+        labels=np.array([answerable, False]),
+        stale=np.zeros(2, dtype=bool),
+    )
+
+
+def _fitted(samples: dict[str, list[Sample]]) -> RankingModel:
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fit(samples, report="test")
+
+
+def test_off_archive_questions_are_declined_and_the_real_ones_still_answered() -> None:
+    strengths = np.linspace(0.3, 0.9, 20)
+    real = [_question(s, answerable=True, names_nowhere=0.0) for s in strengths]
+    # A few real questions nobody answered, far in meaning, so that declining has a threshold.
+    real += [_question(s, answerable=False, names_nowhere=0.0) for s in strengths[:6] - 0.7]
+    # Asked of an archive that never names what they ask about: as close in meaning, but
+    # their names are in no candidate's article.
+    elsewhere = [_question(s, answerable=False, names_nowhere=1.0) for s in strengths]
+
+    with_them = _fitted({"negotiations": real, "elsewhere": elsewhere})
+    without_them = _fitted({"negotiations": real})
+
+    # The real questions are all answered or declined as before...
+    assert evaluate(with_them, real).accuracy == 1.0
+    assert evaluate(without_them, real).accuracy == 1.0
+    # ...and half the uncovered ones are declined (at a quarter of a dataset's weight), where
+    # without them nothing shows the model what an uncovered question looks like.
+    assert evaluate(with_them, elsewhere).accuracy >= 0.5
+    assert evaluate(without_them, elsewhere).accuracy == 0.0
