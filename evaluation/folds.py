@@ -80,19 +80,19 @@ def negotiation_articles(data_dir: Path = DEFAULT_DATA) -> list[Path]:
 def negotiation_articles_of(fold: str, data_dir: Path = DEFAULT_DATA) -> list[Path]:
     """The negotiations-dev articles of one fold's negotiation only."""
     articles = sorted((data_dir / NEGOTIATIONS / "articles").glob("*.html"))
-    return [path for path in articles if ("a" if _is_iran_article(path) else "b") == fold]
+    return [path for path in articles if _article_fold(path) == fold]
 
 
 def _negotiation_fold(item: dict[str, Any], folder: Path) -> str:
     if item["evidence"]:
-        return "a" if _is_iran_article(folder / item["evidence"]) else "b"
+        return _article_fold(folder / item["evidence"])
     return "a" if IRAN_QUESTION.search(item["q"]) else "b"
 
 
-def _is_iran_article(path: Path) -> bool:
+def _article_fold(path: Path) -> str:
     # Tags are dropped so that meta attributes and URLs do not vote twice for the topic.
     text = TAG.sub(" ", path.read_text("utf-8"))
-    return len(IRAN_WORDS.findall(text)) > len(CHINA_WORDS.findall(text))
+    return "a" if len(IRAN_WORDS.findall(text)) > len(CHINA_WORDS.findall(text)) else "b"
 
 
 def squad_questions(data_dir: Path = DEFAULT_DATA) -> list[Question]:

@@ -186,12 +186,7 @@ class Answerer:
 
     def _evidence(self, reading: _Reading, known: dict[str, Matrix]) -> Evidence:
         """Every candidate sentence with its meaning and its features."""
-        question_words = self._weighted_words(reading)
-        if self._words is not None:
-            # The words of every candidate tokenized in one call, not one call a sentence:
-            # the tokenizer's cost is mostly per call.
-            said = [word for item in reading.sentences for word in content_words(item[0])]
-            self._words.learn([word for word, _ in question_words] + said)
+        soft_terms = self._soft_terms(reading)
         candidates = [
             Candidate(
                 sentence=sentence,
@@ -200,9 +195,11 @@ class Answerer:
                 previous=previous,
                 meaning=float(known[sentence] @ reading.vector),
                 title_meaning=float(known[passage.record.title] @ reading.vector),
-                soft_terms=self._soft_terms(reading, question_words, sentence),
+                soft_terms=soft,
             )
-            for sentence, passage, index, previous in reading.sentences
+            for (sentence, passage, index, previous), soft in zip(
+                reading.sentences, soft_terms, strict=True
+            )
         ]
         features = feature_matrix(reading.facts, reading.weights, candidates)
         return Evidence(reading.facts, reading.weights, candidates, features)
@@ -216,12 +213,16 @@ class Answerer:
             for word in content_words(reading.facts.text)
         ]
 
-    def _soft_terms(
-        self, reading: _Reading, question_words: list[tuple[str, float]], sentence: str
-    ) -> float:
+    def _soft_terms(self, reading: _Reading) -> list[float]:
+        """Each candidate's share of the question's words, said in close words too."""
         if self._words is None:
-            return coverage(reading.weights, term_set(sentence))
-        return self._words.soft_coverage(question_words, sentence)
+            return [coverage(reading.weights, term_set(item[0])) for item in reading.sentences]
+        question = self._weighted_words(reading)
+        said = [content_words(item[0]) for item in reading.sentences]
+        # The words of every candidate tokenized in one call, not one call a sentence: the
+        # tokenizer's cost is mostly per call.
+        self._words.learn([word for word, _ in question] + [word for own in said for word in own])
+        return [self._words.soft_coverage(question, own) for own in said]
 
     def _sentence_vectors(self, sentences: Sequence[str]) -> dict[str, Matrix]:
         """Sentence embeddings, remembered: the same passages come back for related questions."""

@@ -59,11 +59,11 @@ class WordSimilarity:
         norm = float(np.linalg.norm(vector))
         return np.asarray(vector / norm if norm else vector, dtype=np.float32)
 
-    def soft_coverage(self, question: Sequence[tuple[str, float]], sentence: str) -> float:
-        """The weighted share of the question's words the sentence says, in the same words
-        or in close ones: an exact term counts 1, another word its similarity."""
+    def soft_coverage(self, question: Sequence[tuple[str, float]], own: Sequence[str]) -> float:
+        """The weighted share of the question's words a sentence says (`own`: its content
+        words), in the same words or in close ones: an exact term counts 1, another word its
+        similarity."""
         total = sum(weight for _, weight in question)
-        own = content_words(sentence)
         if total <= 0 or not own:
             return 0.0
         own_terms = {term(word) for word in own}

@@ -7,8 +7,9 @@ import contextlib
 import io
 
 import numpy as np
+import pytest
 
-from evaluation.tuning import Sample, evaluate, fit
+from evaluation.tuning import DATASET_WEIGHTS, Sample, evaluate, fit
 from knowledge.answering import Evidence
 from knowledge.evidence import FEATURES
 from knowledge.questions import analyse
@@ -59,3 +60,19 @@ def test_off_archive_questions_are_declined_and_the_real_ones_still_answered() -
     # without them nothing shows the model what an uncovered question looks like.
     assert evaluate(with_them, elsewhere).accuracy >= 0.5
     assert evaluate(without_them, elsewhere).accuracy == 0.0
+
+
+def test_off_archive_questions_do_not_choose_when_to_decline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    strengths = np.linspace(0.3, 0.9, 20)
+    real = [_question(s, answerable=True, names_nowhere=0.0) for s in strengths]
+    real += [_question(s, answerable=False, names_nowhere=0.0) for s in strengths[:6] - 0.7]
+    # Off-archive questions no feature tells from answered ones, weighing ten datasets: were
+    # they to choose the threshold, declining everything would score best.
+    lookalikes = [_question(s, answerable=False, names_nowhere=0.0) for s in strengths]
+    monkeypatch.setitem(DATASET_WEIGHTS, "elsewhere", 10.0)
+
+    model = _fitted({"negotiations": real, "elsewhere": lookalikes})
+
+    assert evaluate(model, real).accuracy == 1.0

@@ -29,8 +29,12 @@ def test_a_reworded_question_still_covers_the_sentence_that_answers(
     words: WordSimilarity,
 ) -> None:
     question = [("head", 1.0), ("team", 1.0)]
-    answer = words.soft_coverage(question, "The delegation will be led by Vladimir Medinsky.")
-    unrelated = words.soft_coverage(question, "Rain is expected in Istanbul on Thursday.")
+    answer = words.soft_coverage(
+        question, content_words("The delegation will be led by Vladimir Medinsky.")
+    )
+    unrelated = words.soft_coverage(
+        question, content_words("Rain is expected in Istanbul on Thursday.")
+    )
     assert answer > unrelated
 
 
@@ -55,9 +59,11 @@ def test_words_unseen_before_are_tokenized_in_one_call() -> None:
 
     table = np.eye(3, dtype=np.float32)
     similarity = WordSimilarity(table, tokenize)
-    similarity.soft_coverage([("talks", 1.0)], "Envoys resumed nuclear talks in Muscat.")
-    similarity.soft_coverage([("talks", 1.0)], "Envoys resumed talks.")
-    similarity.soft_coverage([("negotiations", 1.0)], "Envoys resumed talks.")
+    similarity.soft_coverage(
+        [("talks", 1.0)], content_words("Envoys resumed nuclear talks in Muscat.")
+    )
+    similarity.soft_coverage([("talks", 1.0)], content_words("Envoys resumed talks."))
+    similarity.soft_coverage([("negotiations", 1.0)], content_words("Envoys resumed talks."))
     # The first sentence's words in one call; then only the new question word, once.
     assert calls == [["envoys", "resumed", "nuclear", "talks", "muscat"], ["negotiations"]]
 
