@@ -10,6 +10,7 @@ import argparse
 import gc
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from parley import cli_sources
@@ -216,10 +217,13 @@ def run_main(args: argparse.Namespace, settings: Settings) -> int:
     from telegram.error import TelegramError
 
     from bot.app import build_application, run_polling, run_webhook
+    from parley.services import built_to_last
 
-    with services_for(settings) as services:
-        services.seed_if_empty()
-        application = build_application(settings, services)
+    with ExitStack() as running:
+        with built_to_last():
+            services = running.enter_context(services_for(settings))
+            services.seed_if_empty()
+            application = build_application(settings, services)
         try:
             if webhook is None:
                 run_polling(application)

@@ -17,7 +17,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, run_polling
 from knowledge.embedding import Embedder
-from parley.services import Services, build_services
+from parley.services import Services, build_services, built_to_last
 from parley.settings import Settings, SettingsError
 from playground.bot_api import BotApiServer
 from playground.chat import ChatPage, ChatUser
@@ -132,7 +132,8 @@ def run(settings: Settings) -> int:
         names = ", ".join(user.name for user in users[:-1]) + f" or {users[-1].name}"
         print(f"Parley playground: {server.url}/", flush=True)
         print(f"Chat with the bot there as {names}. Ctrl-C stops it.", flush=True)
-        playground = build_bot(settings, server, users)
+        with built_to_last():
+            playground = build_bot(settings, server, users)
         try:
             run_polling(playground.application)
         finally:
