@@ -130,10 +130,11 @@ def built_to_last() -> Iterator[None]:
     its services and application: the cyclic collector stays off meanwhile, and what was built
     is then frozen (`gc.freeze`), never scanned by the collector again. Turned back on over it,
     the collector's first passes went over every object the model's import made, all still in
-    the youngest generation: 0.4-0.9 s between the model's load and the first answer at 1M
+    the youngest generation: 0.6-0.9 s between the model's load and the first answer at 1M
     (README Performance). Those objects live as long as the process; a cycle among them that
-    became garbage would stay, which the start does not make. The command line unfreezes
-    them when its command returns (`parley.cli.main`), for a caller that lives on."""
+    became garbage would stay, and the start makes next to none (a few hundred). The command
+    line unfreezes them when its command returns (`parley.cli.main`), for a caller that lives
+    on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
