@@ -136,14 +136,11 @@ def built_to_last() -> Iterator[None]:
     the ~890,000 it makes, kept rather than scanned again and again. The command
     line unfreezes them when its command returns (`parley.cli.main`), for a caller that lives
     on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+    with _collector_paused():
+        try:
+            yield
+        finally:
+            gc.freeze()  # before the collector is back
 
 
 def _settled(embedder: Embedder) -> Callable[[], None]:
