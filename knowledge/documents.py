@@ -11,8 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import trafilatura
-
 from knowledge import metadata
 from knowledge.cleaning import (
     ParsedArticle,
@@ -223,6 +221,8 @@ def parse_html(html: bytes | str, *, location: str, base_url: str | None = None)
     The date comes from the page's metadata (htmldate), else trafilatura's, else a dateline
     in the text. `base_url` is where the page was fetched from, for a relative canonical link.
     """
+    import trafilatura  # only where a page is read: see knowledge.metadata
+
     html = _page_start(html)
     extracted = trafilatura.bare_extraction(
         html,

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import psycopg
 from sqlalchemy import Engine, Integer, String, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -135,6 +134,8 @@ class ChangeListener:
                 self._stopping.wait(LISTEN_RETRY_SECONDS)
 
     def _listen(self) -> None:
+        import psycopg  # PostgreSQL's driver: loaded by its engine already, never on SQLite
+
         # Its own connection, taken out of the pool: it sits in LISTEN for the process's life.
         raw = self._engine.raw_connection()
         connection = raw.driver_connection

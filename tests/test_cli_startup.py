@@ -15,7 +15,7 @@ import pytest
 
 from parley.cli import main
 from parley.settings import Settings
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, SEEDS
 
 MODEL_STACK = {"torch", "sentence_transformers", "transformers", "sklearn"}
 # Generous: a guard against a hang on a busy machine, never a measure of speed.
@@ -98,6 +98,28 @@ def test_removing_a_source_that_is_not_there_loads_neither_the_model_nor_sqlalch
 
     assert status == 1
     assert sorted(loaded & NOT_FOR_THE_ARCHIVE_ALONE) == []
+
+
+@pytest.mark.model
+def test_answering_loads_no_page_parser_only_reading_a_page_does(tmp_path: Path) -> None:
+    """The bot's start and its answers do without the HTML stack; ingesting a page loads it."""
+    page_stack = {"trafilatura", "htmldate", "lxml", "psycopg"}
+    env = {"SEEDS_DIR": str(SEEDS)}  # the seed is a text file: no page to read
+
+    status, loaded = loaded_by(tmp_path, "ask", "Who leads the Russian delegation?", env=env)
+
+    assert status == 0
+    assert "sentence_transformers" in loaded  # it did answer, with the model
+    assert sorted(loaded & page_stack) == []
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>Talks resume</title></head><body><article><p>"
+        + "The delegations met again in Istanbul on Monday to resume the talks. " * 5
+        + "</p></article></body></html>"
+    )
+    status, loaded = loaded_by(tmp_path, "ingest", str(page), env=env)
+    assert status == 0
+    assert {"trafilatura", "htmldate"} <= loaded
 
 
 def test_running_the_bot_without_a_token_fails_before_loading_telegram_or_the_model(
