@@ -102,7 +102,10 @@ class VectorIndex:
         self.probes = probes
         # One lock for reads and writes: FAISS may not search while an add moves codes.
         self._lock = threading.Lock()
-        self._engine: EngineIndex | LayeredEngine = engine or EngineIndex.flat(dimension)
+        # Not `engine or …`: an engine has a length, and a trained one still empty is falsy.
+        self._engine: EngineIndex | LayeredEngine = (
+            engine if engine is not None else EngineIndex.flat(dimension)
+        )
         self._engine.set_probes(probes)
 
     def __len__(self) -> int:

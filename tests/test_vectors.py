@@ -226,6 +226,27 @@ def test_a_large_index_is_saved_beside_the_database_and_caught_up_at_the_next_st
     assert not {pid for pid, _ in second.search(vectors[3], 50)} & set(range(1, 11))
 
 
+def test_a_large_archive_gets_the_lists_its_size_wants_and_its_saved_index_is_reused(
+    database: Engine,
+) -> None:
+    # At 1M passages an index trained as if the archive had crossed the threshold (894 lists
+    # instead of 4,000) was refused by every later start as the wrong size, and rebuilt.
+    store_vectors(database, clustered(16_000))
+    sessions = session_factory(database)
+    with sessions() as session:
+        first = load(session, threshold=1_000)
+        path = saved_index_path(session, MODEL)
+    assert path is not None
+    saved = path.stat()
+
+    with sessions() as session:
+        second = load(session, threshold=1_000)
+
+    assert first.lists == second.lists == lists_for(16_000)
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (saved.st_ino, saved.st_mtime_ns)
+    assert len(second) == 16_000
+
+
 def test_a_saved_index_that_no_longer_matches_the_database_is_rebuilt(
     database: Engine,
 ) -> None:
