@@ -112,8 +112,10 @@ METHOD = {
     "new chat each time; answers counted in a window after 10 s of warm-up.",
     "memory": "Peak RSS: VmHWM of a fresh process per archive that builds Parley's "
     "services as `parley run` does (model, every vector, fingerprints) and answers one "
-    "question, started twice (the figure is the second start, which reads the vector index "
-    "the first saved); start-up RSS is the `parley run` process's VmHWM after its first answer.",
+    "question, then runs 1,000 top-10 searches for random vectors (a running bot's searches "
+    "map the saved index's codes in), started twice (the figure is the second start, which "
+    "reads the vector index the first saved); start-up RSS is the `parley run` process's VmHWM "
+    "after its first answer.",
 }
 
 

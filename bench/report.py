@@ -52,7 +52,9 @@ TARGETS = [
         Target(f"`parley {command}`, cold process (median)", f"cli.{name}_seconds", 0.5, True, "s")
         for name, command in CLI_COMMANDS
     ),
-    Target("peak RSS at 1M", "memory.1000000.peak_rss_mib", 1024, True, "MiB"),
+    Target(
+        "peak RSS at 1M, after 1,000 searches", "memory.1000000.peak_rss_mib", 1024, True, "MiB"
+    ),
 ]
 
 
@@ -318,7 +320,9 @@ def _others(results: Results, console: Console) -> None:
                     f"peak RSS, {int(size):,} passages (MiB)",
                     _value(figures["peak_rss_mib"]),
                     f"model alone {_value(model['peak_rss_mib'])} MiB; float32 vectors "
-                    f"{_value(figures['float32_vectors_mib'])} MiB; first start "
+                    f"{_value(figures['float32_vectors_mib'])} MiB; before its "
+                    f"{figures.get('searches', 0):,} searches "
+                    f"{_value(figures.get('start_peak_rss_mib'))} MiB; first start "
                     f"{_value(figures.get('first_start_peak_rss_mib'))} MiB",
                 )
     if table.row_count:

@@ -163,6 +163,21 @@ class EngineIndex:
         found = ids[0] >= 0
         return ids[0][found].astype(np.int64), scores[0][found].astype(np.float32)
 
+    def codes_span(self) -> tuple[int, int] | None:
+        """Where a mapped index's codes lie in this process's memory: from the start of the
+        first list's to the end of the last's (None for an index in memory, or empty)."""
+        if not (self.mapped and self.inverted):
+            return None
+        lists, size = self._index.invlists, self._index.code_size
+        first, end = None, None
+        for number in range(self._index.nlist):
+            count = lists.list_size(number)
+            if count:
+                start = faiss.rev_swig_ptr(lists.get_codes(number), count * size).ctypes.data
+                first = start if first is None else min(first, start)
+                end = start + count * size if end is None else max(end, start + count * size)
+        return None if first is None or end is None else (first, end)
+
     def vector(self, passage_id: int) -> Matrix | None:
         """The stored vector (decoded from its codes when inverted), or None when absent."""
         try:

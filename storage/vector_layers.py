@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from storage.mapped_pages import MappedPages, page_span
 from storage.vector_engine import EngineIndex, Exclusion, Ids, Matrix
 
 Identity = Ids  # a saved header's device, inode, size and modification time (ns)
@@ -63,6 +64,8 @@ class LayeredEngine:
         self.removed: set[int] = set()
         self._exclusion: Exclusion | None = None
         self._postponed_until = 0  # changes
+        span = base.codes_span()
+        self._pages = MappedPages(page_span(*span) if span else None)
 
     @property
     def dimension(self) -> int:
@@ -117,6 +120,7 @@ class LayeredEngine:
         if self._exclusion is None:
             self._exclusion = Exclusion(np.fromiter(self.removed, np.int64, len(self.removed)))
         ids, scores = self.base.search(query, limit, excluded=self._exclusion)
+        self._pages.searched()
         if not len(self.delta):
             return ids, scores
         added_ids, added_scores = self.delta.search(query, limit)

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from storage import vector_layers
 from storage.db import create_database_engine, session_factory, upgrade_database
+from storage.mapped_pages import RELEASE_EVERY
 from storage.models import Passage
 from storage.vector_engine import EngineIndex
 from storage.vector_layers import file_identity, ids_file, read_ahead, read_ids, write_ids
@@ -392,3 +393,33 @@ def test_opening_a_saved_index_reads_its_codes_ahead(
     VectorIndex.read(path)
 
     assert asked == [data.absolute()]
+
+
+def resident_kib(path: Path) -> int:
+    """How much of this file's mappings is resident in this process (Linux smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        if "-" in fields[0] and not fields[0].endswith(":"):
+            inside = len(fields) == 6 and fields[5] == str(path.resolve())
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+def test_searches_leave_no_more_than_a_few_of_the_mapped_index_pages_resident(
+    database: Engine,
+) -> None:
+    store_vectors(database, clustered(BASE))
+    loaded(database)  # built and saved
+    index, path = loaded(database)  # mapped from the saved file, as every later start
+    queries = clustered(RELEASE_EVERY, seed=5)
+    before = [index.search(query, 10) for query in queries[:-1]]
+    touched = resident_kib(path)
+
+    after_last = index.search(queries[-1], 10)  # the RELEASE_EVERY-th search releases
+
+    # What stays is what is not codes: the header's pages, read when it was opened.
+    assert touched > 500 and resident_kib(path) < touched / 2
+    assert [index.search(query, 10) for query in queries[:-1]] == before
+    assert index.search(queries[-1], 10) == after_last
