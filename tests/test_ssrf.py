@@ -208,3 +208,28 @@ def test_a_redirect_to_an_internal_address_is_refused_before_connecting(
 
 def test_a_name_that_does_not_resolve_is_reported(internet: FakeInternet) -> None:
     assert refusal("http://gone.test/") == "could not find the server gone.test"
+
+
+def test_a_public_server_that_does_not_answer_in_time_is_reported_as_slow(
+    internet: FakeInternet, public_site: WebServer
+) -> None:
+    public_site.add("/slow", b"late", delay=3)
+    internet.name("slow.test", [PUBLIC_IP])
+
+    with Fetcher(timeout=0.5) as fetcher, pytest.raises(FetchError) as failed:
+        fetcher.fetch(f"http://slow.test:{port_of(public_site)}/slow")
+
+    assert failed.value.reason == "the server did not answer within 0.5 seconds"
+
+
+async def test_a_public_address_that_refuses_the_connection_is_reported(
+    internet: FakeInternet,
+) -> None:
+    internet.name("down.test", ["8.8.8.8", "1.1.1.1"])  # public; the fake internet refuses both
+
+    async with Fetcher(timeout=5) as fetcher:
+        with pytest.raises(FetchError) as failed:
+            await fetcher.fetch_async("http://down.test/")
+
+    assert failed.value.reason.startswith("could not connect: ")
+    assert internet.connects == ["8.8.8.8", "1.1.1.1"]  # each address tried in turn

@@ -11,11 +11,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio.to_thread
 import httpcore
-import httpx
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -153,30 +152,3 @@ class AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._sockets.sleep(seconds)
-
-
-# httpx's transports take no network backend, so their connection pool is rebuilt with ours,
-# with httpx's default limits. tests/test_ssrf.py fails if a new httpx stops using it.
-POOL_LIMITS: dict[str, Any] = {
-    "max_connections": 100,
-    "max_keepalive_connections": 20,
-    "keepalive_expiry": 5.0,
-}
-
-
-def guarded_transport() -> httpx.HTTPTransport:
-    """An httpx transport that connects only to public addresses."""
-    transport = httpx.HTTPTransport()
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(), network_backend=GuardedBackend(), **POOL_LIMITS
-    )
-    return transport
-
-
-def async_guarded_transport() -> httpx.AsyncHTTPTransport:
-    """The async twin of ``guarded_transport``."""
-    transport = httpx.AsyncHTTPTransport()
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(), network_backend=AsyncGuardedBackend(), **POOL_LIMITS
-    )
-    return transport

@@ -15,7 +15,8 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from web.addresses import AddressRefused, async_guarded_transport, guarded_transport
+from web.addresses import AddressRefused
+from web.transports import AsyncGuardedTransport, GuardedTransport
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +300,7 @@ class Fetcher:
         private addresses are allowed."""
         if self._limits.allow_private:
             return {}
-        return {"transport": async_guarded_transport() if async_ else guarded_transport()}
+        return {"transport": AsyncGuardedTransport() if async_ else GuardedTransport()}
 
     def _client_for_this_loop(self) -> httpx.AsyncClient:
         """The async client of the running loop: a pool's connections belong to one loop, and
