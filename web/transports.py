@@ -11,8 +11,10 @@ cannot quietly bypass the guard.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypedDict
 
 import httpcore
 import httpx
@@ -72,6 +74,36 @@ def core_request(request: httpx.Request) -> httpcore.Request:
     )
 
 
+def httpx_response(
+    response: httpcore.Response, body: httpx.SyncByteStream | httpx.AsyncByteStream
+) -> httpx.Response:
+    """httpcore's response as httpx's, its body read through ``body``."""
+    return httpx.Response(
+        status_code=response.status,
+        headers=response.headers,
+        stream=body,
+        extensions=response.extensions,
+    )
+
+
+class PoolOptions(TypedDict):
+    """What both pools are built with besides their backend: httpx's defaults."""
+
+    ssl_context: ssl.SSLContext
+    max_connections: int
+    max_keepalive_connections: int
+    keepalive_expiry: float
+
+
+def pool_options() -> PoolOptions:
+    return PoolOptions(
+        ssl_context=httpx.create_ssl_context(),
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
+
+
 class _Body(httpx.SyncByteStream):
     def __init__(self, stream: Iterable[bytes]) -> None:
         self._stream = stream
@@ -105,24 +137,13 @@ class GuardedTransport(httpx.BaseTransport):
     """An httpx transport that connects only to public addresses."""
 
     def __init__(self) -> None:
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-            network_backend=GuardedBackend(),
-        )
+        self._pool = httpcore.ConnectionPool(network_backend=GuardedBackend(), **pool_options())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with httpx_errors():
             response = self._pool.handle_request(core_request(request))
         assert isinstance(response.stream, Iterable)  # a sync pool's body
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_Body(response.stream),
-            extensions=response.extensions,
-        )
+        return httpx_response(response, _Body(response.stream))
 
     def close(self) -> None:
         self._pool.close()
@@ -133,23 +154,14 @@ class AsyncGuardedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self) -> None:
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-            keepalive_expiry=KEEPALIVE_EXPIRY,
-            network_backend=AsyncGuardedBackend(),
+            network_backend=AsyncGuardedBackend(), **pool_options()
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         with httpx_errors():
             response = await self._pool.handle_async_request(core_request(request))
         assert isinstance(response.stream, AsyncIterable)  # an async pool's body
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_AsyncBody(response.stream),
-            extensions=response.extensions,
-        )
+        return httpx_response(response, _AsyncBody(response.stream))
 
     async def aclose(self) -> None:
         await self._pool.aclose()
