@@ -6,9 +6,10 @@ passages the index's ~400 MiB became resident over ~1,000 searches and the bot's
 memory passed 1 GiB (README Performance). Those pages are clean copies of the file, so every
 RELEASE_EVERY searches they are dropped from the process (`madvise(MADV_DONTNEED)`): the
 kernel keeps them in its page cache, and the next search maps the few it needs again, a minor
-fault each with no disk read. Measured at 1M (300 searches, /tmp-style probe): the index's
-resident pages 319 MiB without releasing, 0-50 MiB releasing every 50 searches; dense p50/p95
-0.28/0.42 against 0.34/0.45 ms; one release of the whole 394 MiB span takes ~5 ms.
+fault each with no disk read. Measured at 1M in one process, 300 searches each way: the
+index's resident pages 319 MiB without releasing, 0-50 MiB releasing every 50 searches;
+dense p50/p95 0.28/0.42 against 0.34/0.45 ms; one release of the whole 394 MiB span ~5 ms.
+`bench.probe` (1,000 searches after the first answer): peak RSS at 1M 1,153 -> 857 MiB.
 
 Only the span between the first and the last list's codes is released, page-aligned inward
 to the pages that hold them: every page of it belongs to the index's own mapping, which its
