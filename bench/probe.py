@@ -60,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     start = time.perf_counter()
     passages = 0
+    searched: dict[str, float] = {}  # the peak before the searches, and how many
     if args.model_only:
         from knowledge.embedding import load_embedder
 
@@ -76,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The fingerprints are read on a thread of their own and may still be arriving after
         # the first answer; the bot holds them all soon after, so the peak must include them.
         len(services.follower.fingerprints)  # waits until they are all read
-        started_kib = peak_rss_kib()
+        searched = {"start_peak_rss_mib": round(peak_rss_kib() / 1024, 1), "searches": SEARCHES}
         search_randomly(services.vectors, SEARCHES)
         services.close()
     peak_kib = peak_rss_kib()
@@ -84,10 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "peak_rss_mib": round(peak_kib / 1024, 1),
         "load_and_answer_seconds": round(loaded, 2),
         "passages": passages,
+        **searched,
     }
-    if not args.model_only:
-        figures["start_peak_rss_mib"] = round(started_kib / 1024, 1)
-        figures["searches"] = SEARCHES
     print(json.dumps(figures))
     return 0
 

@@ -58,22 +58,30 @@ def _madvise() -> Callable[[int, int], bool] | None:
 
 class MappedPages:
     """Counts the searches of one mapped index and releases its pages every RELEASE_EVERY.
-    The mapping must outlive this (its engine holds both)."""
+    `codes` gives where the index's codes lie (EngineIndex.codes_span); it is asked at the
+    first release, not at start, since walking every list's pointer takes ~16 ms at 1M. The
+    mapping must outlive this (its engine holds both)."""
 
-    def __init__(self, span: Span | None, *, every: int = RELEASE_EVERY) -> None:
-        self._span = span
-        self._every = every
+    def __init__(self, codes: Callable[[], tuple[int, int] | None]) -> None:
+        self._codes = codes
         self._searches = 0
-        self._release = _madvise() if span is not None else None
+        self._span: Span | None = None
+        self._release: Callable[[int, int], bool] | None = None
+        self._ready = False
 
     def searched(self) -> None:
         """One more search read the mapping."""
         self._searches += 1
-        if self._searches % self._every == 0:
+        if self._searches % RELEASE_EVERY == 0:
             self.release()
 
     def release(self) -> None:
         """Drop the mapping's pages from the process (the page cache keeps them)."""
+        if not self._ready:
+            codes = self._codes()
+            self._span = page_span(*codes) if codes else None
+            self._release = _madvise() if self._span else None
+            self._ready = True
         if self._span is None or self._release is None:
             return
         if not self._release(*self._span):

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from storage.mapped_pages import MappedPages, page_span
+from storage.mapped_pages import MappedPages
 from storage.vector_engine import EngineIndex, Exclusion, Ids, Matrix
 
 Identity = Ids  # a saved header's device, inode, size and modification time (ns)
@@ -64,8 +64,7 @@ class LayeredEngine:
         self.removed: set[int] = set()
         self._exclusion: Exclusion | None = None
         self._postponed_until = 0  # changes
-        span = base.codes_span()
-        self._pages = MappedPages(page_span(*span) if span else None)
+        self._pages = MappedPages(base.codes_span)
 
     @property
     def dimension(self) -> int:
