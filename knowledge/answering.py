@@ -15,6 +15,7 @@ from knowledge.quotes import Citation, Quote, as_of_label, newest_date, select_q
 from knowledge.ranking import RankingModel
 from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
+from knowledge.synonyms import alike_terms, as_reported
 from knowledge.terms import term, term_set, terms
 from knowledge.wordsim import WordSimilarity, content_words
 from storage.sentence_vectors import PassageSentences
@@ -205,24 +206,23 @@ class Answerer:
         return Evidence(reading.facts, reading.weights, candidates, features)
 
     @staticmethod
-    def _weighted_words(reading: _Reading) -> list[tuple[str, float]]:
+    def _weighted_words(reading: _Reading, words: list[str]) -> list[tuple[str, float]]:
         """The question's words with their terms' rarity; unseen terms weigh the most."""
         heaviest = max(reading.weights.values(), default=1.0)
-        return [
-            (word, reading.weights.get(term(word), heaviest))
-            for word in content_words(reading.facts.text)
-        ]
+        return [(word, reading.weights.get(term(word), heaviest)) for word in words]
 
     def _soft_terms(self, reading: _Reading) -> list[float]:
         """Each candidate's share of the question's words, said in close words too."""
         if self._words is None:
             return [coverage(reading.weights, term_set(item[0])) for item in reading.sentences]
-        question = self._weighted_words(reading)
+        words = as_reported(content_words(reading.facts.text))
+        question = self._weighted_words(reading, words)
+        alike = alike_terms(words, reading.facts)
         said = [content_words(item[0]) for item in reading.sentences]
         # The words of every candidate tokenized in one call, not one call a sentence: the
         # tokenizer's cost is mostly per call.
-        self._words.learn([word for word, _ in question] + [word for own in said for word in own])
-        return [self._words.soft_coverage(question, own) for own in said]
+        self._words.learn(words + [word for own in said for word in own])
+        return [self._words.soft_coverage(question, own, alike) for own in said]
 
     def _sentence_vectors(self, sentences: Sequence[str]) -> dict[str, Matrix]:
         """Sentence embeddings, remembered: the same passages come back for related questions."""

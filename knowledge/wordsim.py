@@ -1,11 +1,12 @@
 """How close two words are in meaning, by the embedding model's own word-piece vectors, so
-that "head" finds "led" and "team" finds "delegation" without a hand-made synonym list."""
+that a question's words find their near-synonyms in a sentence ("talks" and "negotiations");
+the pairs these vectors hold apart are listed in knowledge.synonyms."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -59,18 +60,25 @@ class WordSimilarity:
         norm = float(np.linalg.norm(vector))
         return np.asarray(vector / norm if norm else vector, dtype=np.float32)
 
-    def soft_coverage(self, question: Sequence[tuple[str, float]], own: Sequence[str]) -> float:
+    def soft_coverage(
+        self,
+        question: Sequence[tuple[str, float]],
+        own: Sequence[str],
+        alike: Mapping[str, frozenset[str]] | None = None,
+    ) -> float:
         """The weighted share of the question's words a sentence says (`own`: its content
-        words), in the same words or in close ones: an exact term counts 1, another word its
+        words), in the same words or in close ones: an exact term counts 1, and so does one of
+        the word's `alike` terms (its synonyms, knowledge.synonyms); another word counts its
         similarity."""
         total = sum(weight for _, weight in question)
         if total <= 0 or not own:
             return 0.0
         own_terms = {term(word) for word in own}
         matrix = self.vectors(own)
+        alike = alike or {}
         found = 0.0
         for word, weight in question:
-            if term(word) in own_terms:
+            if term(word) in own_terms or not own_terms.isdisjoint(alike.get(word, ())):
                 found += weight
             else:
                 found += weight * max(0.0, float((matrix @ self.vector(word)).max()))

@@ -98,3 +98,24 @@ def test_an_empty_database_is_seeded_on_first_use(
     output = capsys.readouterr().out
     assert "Medinsky" in output
     assert "Reuters" in output
+
+
+def test_the_rewordings_of_the_delegation_question_find_its_answer(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The issue's own examples: "head" for "lead", "team" for "delegation", "job", "role" and
+    # "post" for the words of a role, none of which the sentence says (knowledge.synonyms).
+    questions = [
+        "Who is heading Russia's team?",
+        "What role does Medinsky hold?",
+        "What is Fomin's job?",
+        "Which post does Fomin hold?",
+    ]
+
+    answers = ask_json(questions, monkeypatch, capsys)
+
+    for answer in answers:
+        assert answer["sources"], f"declined: {answer['question']}"
+        quote = answer["sources"][0]["quote"]
+        assert "presidential aide Vladimir Medinsky" in quote, answer["question"]
+        assert "Deputy Defense Minister Alexander Fomin" in quote, answer["question"]
