@@ -1,12 +1,12 @@
 """Words that say the same thing in reports on negotiations, which the model's word-piece
-vectors hold apart: "team" is 0.25 from "delegation" (and 0.41 from "talks"), so "Who is
-heading Russia's team?" found too little of itself in "the Russian delegation would be led
-by …" and was declined. A question word counts as said when the sentence says one of its
+vectors hold apart ("team" and "delegation" at a cosine of 0.18, "heading" and "led" 0.15), so
+"Who is heading Russia's team?" found a quarter of itself in "the Russian delegation would be
+led by …" and was declined. A question word counts as said when the sentence says one of its
 synonyms; a phrase of the question is read as the words reports use for it ("top diplomat":
 "foreign minister").
 
-The table is short on purpose: the pairs reporters swap for one another in this beat, each
-measured held out (README, Quality). Words with a second everyday sense ("title" of a book,
+The table is short on purpose: the pairs reporters swap for one another in this beat,
+measured held out together (README, Quality). Words with a second everyday sense ("title" of a book,
 "office" the building, "exchange" of views) stay out.
 """
 
