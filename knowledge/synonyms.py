@@ -6,8 +6,8 @@ synonyms; a phrase of the question is read as the words reports use for it ("top
 "foreign minister").
 
 The table is short on purpose: the pairs reporters swap for one another in this beat,
-measured held out together (README, Quality). Words with a second everyday sense ("title" of a book,
-"office" the building, "exchange" of views) stay out.
+measured held out together (README, Quality). Words with a second everyday sense ("title" of
+a book, "office" the building, "exchange" of views) stay out.
 """
 
 from __future__ import annotations
