@@ -119,3 +119,13 @@ def test_the_rewordings_of_the_delegation_question_find_its_answer(
         quote = answer["sources"][0]["quote"]
         assert "presidential aide Vladimir Medinsky" in quote, answer["question"]
         assert "Deputy Defense Minister Alexander Fomin" in quote, answer["question"]
+
+
+def test_a_top_diplomat_is_found_as_a_foreign_minister(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [answer] = ask_json(["Who is Ukraine's top diplomat?"], monkeypatch, capsys)
+
+    # Without the phrase read as reports put it, the sentence on the U.S. delegation's
+    # Secretary of State was quoted alone.
+    assert "Ukrainian Foreign Minister Andrii Sybiha" in answer["sources"][0]["quote"]
