@@ -21,12 +21,14 @@ from pathlib import Path
 import numpy as np
 
 from evaluation import folds
-from evaluation.tuning import Sample, fit
+from evaluation.tuning import Sample, fit, threshold_grid
 from knowledge.evidence import feature_matrix
 from knowledge.questions import analyse
 from knowledge.quotes import choose
 from knowledge.ranking import RankingModel
 
+# Each fold's model, fitted without it, and the refusal thresholds it was chosen among.
+FoldModels = dict[str, tuple[RankingModel, list[float]]]
 CACHE = folds.REPOSITORY / "evaluation" / "results" / "train-evidence.pkl"
 SEED_CACHE = folds.REPOSITORY / "evaluation" / "results" / "seed-evidence.pkl"
 
@@ -78,19 +80,42 @@ def seed_verdicts(samples: Mapping[str, Sequence[Sample]], seed: Sequence[Sample
     return [judge("seed", sample, model, {}) for sample in seed]
 
 
-def held_out(samples: Mapping[str, Sequence[Sample]]) -> list[Verdict]:
-    """Every question answered by the model fitted without its fold."""
-    kinds = {q.text: q.kind for q in folds.negotiation_questions()}
-    verdicts: list[Verdict] = []
+def fold_models(samples: Mapping[str, Sequence[Sample]]) -> FoldModels:
+    """Each fold's model, fitted without it, with the thresholds its refusal was chosen among."""
+    models: FoldModels = {}
     for fold in folds.FOLDS:
         training = {name: [s for s in items if s.fold != fold] for name, items in samples.items()}
         with contextlib.redirect_stdout(io.StringIO()):
             model = fit(training, report=f"without fold {fold}")
+        models[fold] = (model, threshold_grid(model, training))
+    return models
+
+
+def held_out(
+    samples: Mapping[str, Sequence[Sample]], models: FoldModels | None = None, shift: int = 0
+) -> list[Verdict]:
+    """Every question answered by the model fitted without its fold; `shift` moves each fold's
+    refusal threshold that many points along the grid the fit chose it from."""
+    kinds = {q.text: q.kind for q in folds.negotiation_questions()}
+    verdicts: list[Verdict] = []
+    for fold, (model, grid) in (models or fold_models(samples)).items():
+        moved = shifted(model, grid, shift)
         for name, items in samples.items():
             for sample in items:
                 if sample.fold == fold:
-                    verdicts.append(judge(name, sample, model, kinds))
+                    verdicts.append(judge(name, sample, moved, kinds))
     return verdicts
+
+
+def shifted(model: RankingModel, grid: Sequence[float], steps: int) -> RankingModel:
+    """The model with its refusal threshold moved `steps` points along the grid (kept at its
+    ends): neighbouring points fit the training questions about as well, so the figures they
+    give are the fit's own margin of error."""
+    if not steps:
+        return model
+    index = min(range(len(grid)), key=lambda i: abs(grid[i] - model.min_probability))
+    moved = min(max(index + steps, 0), len(grid) - 1)
+    return replace(model, min_probability=grid[moved])
 
 
 def judge(name: str, sample: Sample, model: RankingModel, kinds: Mapping[str, str]) -> Verdict:
@@ -146,9 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evaluation.crossfit", description=__doc__)
     parser.add_argument("--show", action="store_true", help="print every news question's reply")
     parser.add_argument("--seed", action="store_true", help="the seed questions too")
+    parser.add_argument(
+        "--band",
+        action="store_true",
+        help="also the figures with each fold's refusal threshold one grid point lower and higher",
+    )
     args = parser.parse_args(argv)
     samples = load_samples()
-    verdicts = held_out(samples)
+    models = fold_models(samples)
+    verdicts = held_out(samples, models)
     if args.seed:
         verdicts += seed_verdicts(samples, seed_samples())
     for name in sorted({v.dataset for v in verdicts}):
@@ -156,6 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name:13} all  {summary(mine)}")
         for fold in sorted({v.fold for v in mine if v.fold}):
             print(f"{name:13} {fold}    {summary([v for v in mine if v.fold == fold])}")
+    if args.band:
+        for shift in (-1, 1):
+            moved = held_out(samples, models, shift)
+            for name in sorted({v.dataset for v in moved}):
+                mine = [v for v in moved if v.dataset == name]
+                print(f"{name:13} threshold {shift:+d}: {summary(mine)}")
     if args.show:
         for verdict in verdicts:
             if verdict.dataset != "squad":

@@ -33,6 +33,8 @@ REGULARISATION = 1.0
 # should win ties.
 PRESENT_RATIOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 RATIOS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+# The refusal thresholds tried: none, and these quantiles of the best candidate's probability.
+THRESHOLD_QUANTILES = np.linspace(0.01, 0.4, 25)
 
 
 @dataclass(frozen=True)
@@ -107,10 +109,7 @@ def _decisions(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> 
         name: [(s, model.probabilities(s.evidence.features)) for s in items]
         for name, items in samples.items()
     }
-    best_probabilities = np.array(
-        [float(p.max()) for items in scored.values() for _, p in items if len(p)]
-    )
-    thresholds = [0.0, *np.quantile(best_probabilities, np.linspace(0.01, 0.4, 25))]
+    thresholds = _grid([p for items in scored.values() for _, p in items])
     best: tuple[float, RankingModel] | None = None
     for ratio in RATIOS:
         # The replies do not depend on the threshold, only which of them are declined.
@@ -128,6 +127,17 @@ def _decisions(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> 
             if best is None or total > best[0]:
                 best = (total, replace(trial, min_probability=float(threshold)))
     return best[1] if best else replace(model, companion_ratio=1.01)
+
+
+def threshold_grid(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> list[float]:
+    """The refusal thresholds `fit` chose the model's among, for the samples it was fitted on."""
+    judged = [s for name, items in samples.items() if name not in REGRESSION_ONLY for s in items]
+    return _grid([model.probabilities(s.evidence.features) for s in judged])
+
+
+def _grid(probabilities: Sequence[npt.NDArray[np.float64]]) -> list[float]:
+    best = np.array([float(p.max()) for p in probabilities if len(p)])
+    return [0.0, *(float(t) for t in np.quantile(best, THRESHOLD_QUANTILES))]
 
 
 def _present_ratio(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> RankingModel:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from evaluation.tuning import DATASET_WEIGHTS, Sample, evaluate, fit
+from evaluation.crossfit import shifted
+from evaluation.tuning import DATASET_WEIGHTS, Sample, evaluate, fit, threshold_grid
 from knowledge.answering import Evidence
 from knowledge.evidence import FEATURES
 from knowledge.questions import analyse
@@ -76,3 +78,30 @@ def test_off_archive_questions_do_not_choose_when_to_decline(
     model = _fitted({"negotiations": real, "elsewhere": lookalikes})
 
     assert evaluate(model, real).accuracy == 1.0
+
+
+def test_the_refusal_threshold_is_one_of_the_grid_points_the_fit_reports() -> None:
+    strengths = np.linspace(0.3, 0.9, 20)
+    real = [_question(s, answerable=True, names_nowhere=0.0) for s in strengths]
+    real += [_question(s, answerable=False, names_nowhere=0.0) for s in strengths[:6] - 0.7]
+    samples = {"negotiations": real}
+
+    model = _fitted(samples)
+    grid = threshold_grid(model, samples)
+
+    # `python -m evaluation.crossfit --band` moves the threshold to its neighbours on this grid.
+    assert model.min_probability in grid
+    index = grid.index(model.min_probability)
+    assert shifted(model, grid, 1).min_probability == grid[min(index + 1, len(grid) - 1)]
+    assert shifted(model, grid, -1).min_probability == grid[max(index - 1, 0)]
+
+
+def test_a_shifted_threshold_stays_on_the_grid() -> None:
+    model = replace(
+        _fitted({"negotiations": [_question(0.8, answerable=True, names_nowhere=0.0)]}),
+        min_probability=0.1,
+    )
+    grid = [0.0, 0.1, 0.2]
+    assert shifted(model, grid, -1).min_probability == 0.0
+    assert shifted(model, grid, 5).min_probability == 0.2
+    assert shifted(model, grid, 0) is model
