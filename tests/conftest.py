@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.embedding import Embedder, load_embedder
+from knowledge.wordsim import WordSimilarity, word_similarity_for
 from parley.services import Services, build_services
 from parley.settings import Settings
 from playground.bot_api import BotApiServer
@@ -114,6 +115,14 @@ def web_services(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterato
 def real_embedder() -> Embedder:
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
     return load_embedder()
+
+
+@pytest.fixture(scope="session")
+def words(real_embedder: Embedder) -> WordSimilarity:
+    """Word similarity from the bundled model's own word pieces."""
+    found = word_similarity_for(getattr(real_embedder, "model", None))
+    assert found is not None
+    return found
 
 
 @pytest.fixture

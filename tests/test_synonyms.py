@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.embedding import load_embedder
 from knowledge.questions import analyse
 from knowledge.synonyms import alike_terms, as_reported
-from knowledge.wordsim import WordSimilarity, content_words, word_similarity_for
-
-
-@pytest.fixture(scope="module")
-def words() -> WordSimilarity:
-    found = word_similarity_for(getattr(load_embedder(), "model", None))
-    assert found is not None
-    return found
+from knowledge.wordsim import WordSimilarity, content_words
 
 
 def _coverage(words: WordSimilarity, question: str, sentence: str) -> tuple[float, float]:

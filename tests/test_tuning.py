@@ -15,7 +15,7 @@ from evaluation.tuning import DATASET_WEIGHTS, Sample, evaluate, fit, threshold_
 from knowledge.answering import Evidence
 from knowledge.evidence import FEATURES
 from knowledge.questions import analyse
-from knowledge.ranking import RankingModel
+from knowledge.ranking import RankingModel, untrained_model
 from tests.support.candidates import candidate
 
 
@@ -97,10 +97,7 @@ def test_the_refusal_threshold_is_one_of_the_grid_points_the_fit_reports() -> No
 
 
 def test_a_shifted_threshold_stays_on_the_grid() -> None:
-    model = replace(
-        _fitted({"negotiations": [_question(0.8, answerable=True, names_nowhere=0.0)]}),
-        min_probability=0.1,
-    )
+    model = replace(untrained_model(), min_probability=0.1)
     grid = [0.0, 0.1, 0.2]
     assert shifted(model, grid, -1).min_probability == 0.0
     assert shifted(model, grid, 5).min_probability == 0.2

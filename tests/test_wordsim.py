@@ -17,13 +17,6 @@ from tests.conftest import SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder
 
 
-@pytest.fixture(scope="module")
-def words() -> WordSimilarity:
-    found = word_similarity_for(getattr(load_embedder(), "model", None))
-    assert found is not None
-    return found
-
-
 @pytest.mark.model
 def test_a_reworded_question_still_covers_the_sentence_that_answers(
     words: WordSimilarity,
