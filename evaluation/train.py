@@ -32,7 +32,7 @@ from evaluation.tuning import Sample, fit
 from knowledge.answering import Evidence
 from knowledge.evidence import feature_matrix
 from knowledge.questions import analyse
-from knowledge.ranking import DEFAULT_WEIGHTS, RankingModel
+from knowledge.ranking import DEFAULT_WEIGHTS, RankingModel, untrained_model
 from parley.services import Services, build_services
 from parley.settings import Settings
 
@@ -180,7 +180,15 @@ def _archive(folder: Path) -> Iterator[Services]:
     folder.mkdir(parents=True, exist_ok=True)
     empty = folder / "no-seeds"
     empty.mkdir()
-    settings = Settings(database_url=f"sqlite:///{folder / 'train.db'}", seeds_dir=str(empty))
+    # Gathering evidence weighs nothing, and the shipped weights may be for the features
+    # before a change: the hand-set ones fit whatever FEATURES now holds.
+    weights = folder / "untrained.json"
+    weights.write_text(json.dumps(untrained_model().as_json()), encoding="utf-8")
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'train.db'}",
+        seeds_dir=str(empty),
+        answer_weights=str(weights),
+    )
     services = build_services(settings)
     try:
         yield services

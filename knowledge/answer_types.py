@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from knowledge.owners import US_TERM, names_united_states
 from knowledge.places import is_country, is_place
 from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
 from knowledge.terms import STOPWORDS, term
@@ -72,11 +73,14 @@ def new_names(sentence: str, question_terms: frozenset[str]) -> list[tuple[int, 
     """Capitalised words the question does not mention, with their positions; a sentence's
     first word counts only when it is not a common word."""
     found = []
-    for position, token in enumerate(tokens(sentence)):
+    words = tokens(sentence)
+    for position, token in enumerate(words):
         if not token[:1].isupper():
             continue
         lowered = token.lower()
         if position == 0 and (lowered in STOPWORDS or lowered in TITLES):
+            continue
+        if US_TERM in question_terms and names_united_states(words, position):
             continue
         if lowered in STOPWORDS or lowered in MONTHS or lowered in WEEKDAYS:
             continue
@@ -141,7 +145,8 @@ def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
     positions = {position for position, _ in names}
     for position in positions:
         pair = f"{words[position]} {words[position + 1]}" if position + 1 in positions else ""
-        if pair and not is_country(pair):
+        # "the Omani Embassy", "Lancaster House": a building, not a person.
+        if pair and not is_country(pair) and words[position + 1].lower() not in PLACE_HEADS:
             return True
     if any(position > 0 and words[position - 1].lower() in TITLES for position, _ in names):
         return True

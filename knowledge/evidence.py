@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from knowledge.answer_types import has_type, measure_match
+from knowledge.owners import Owned, conflict, owned, us_terms
 from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
@@ -57,6 +58,7 @@ FEATURES = (
     "anchor_conflict",
     "measure_match",
     "measure_miss",
+    "owner_conflict",
 )
 RECENCY_DAYS = 365.0
 MONTH_NUMBERS = {
@@ -147,6 +149,7 @@ class _Context:
     passage_rank: dict[int, int]
     newest: datetime | None
     names_nowhere: float
+    owned: list[Owned]  # the nouns the question gives a country ("the U.S. delegation")
 
     @classmethod
     def build(
@@ -157,8 +160,8 @@ class _Context:
         passages = {id(c.passage): c.passage for c in candidates}.values()
         for passage in passages:
             record = passage.record
-            found = found_terms.setdefault(record.article_id, set(terms(record.title)))
-            found.update(terms(record.text))
+            found = found_terms.setdefault(record.article_id, set(_said(record.title)))
+            found.update(_said(record.text))
             best = article_meaning.get(record.article_id, -1.0)
             article_meaning[record.article_id] = max(best, passage.dense)
         # "Russia's team" is the Russian delegation: a country stands for its adjective.
@@ -174,6 +177,7 @@ class _Context:
             passage_rank={passage.record.passage_id: rank for rank, passage in enumerate(ranked)},
             newest=max(dates) if dates else None,
             names_nowhere=_absent(question.names, article_terms.values()),
+            owned=owned(question.text),
         )
 
     def row(self, candidate: Candidate) -> dict[str, float]:
@@ -184,9 +188,9 @@ class _Context:
             candidate.sentence, self.question.answer_type, self.question_terms, self.question.names
         )
         recency = self._recency(record.published_at)
-        sentence = with_kin(term_set(candidate.sentence))
+        sentence = _said(candidate.sentence)
         own = coverage(self.weights, sentence)
-        previous = coverage(self.weights, with_kin(term_set(candidate.previous or "")))
+        previous = coverage(self.weights, _said(candidate.previous or ""))
         return {
             "meaning": candidate.meaning,
             "terms": own,
@@ -194,7 +198,7 @@ class _Context:
             "previous_terms": previous,
             # The sentence before says what the question asks; this one may give the answer.
             "previous_only": previous * (1.0 - own),
-            "passage_terms": coverage(self.weights, with_kin(term_set(record.text))),
+            "passage_terms": coverage(self.weights, _said(record.text)),
             "passage_meaning": candidate.passage.dense,
             "passage_rank": 1.0 / (1.0 + self.passage_rank[record.passage_id]),
             "article_terms": coverage(self.weights, article),
@@ -220,6 +224,7 @@ class _Context:
             "anchor_published": _published_anchor(self.question.anchors, record.published_at),
             "anchor_conflict": _anchor_conflict(self.question.anchors, candidate.sentence),
             **_measure(candidate.sentence, self.question),
+            "owner_conflict": conflict(self.owned, candidate.sentence),
         }
 
     def _novelty(self, sentence: str) -> float:
@@ -279,6 +284,11 @@ def _anchor_conflict(anchors: frozenset[str], sentence: str) -> float:
         if wanted and (said & kind) and not (said & wanted):
             conflict = 1.0
     return conflict
+
+
+def _said(text: str) -> frozenset[str]:
+    """The text's terms, with a country's adjective for its name and "usa" for "US"."""
+    return with_kin(term_set(text) | us_terms(text))
 
 
 def _absent(names: frozenset[str], articles: Iterable[Set[str]]) -> float:

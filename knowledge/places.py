@@ -106,3 +106,27 @@ def with_kin(found: frozenset[str]) -> frozenset[str]:
     table = _kin()
     extra = [table[term] for term in found if term in table]
     return found.union(*extra) if extra else found
+
+
+def country_family(word_term: str) -> str:
+    """One key for a country's names and its people's adjectives ("russia", "russian";
+    "usa", "america", "american"), or "" when the term names no country."""
+    return _family_keys().get(word_term, "")
+
+
+@lru_cache(maxsize=1)
+def _family_keys() -> dict[str, str]:
+    # Kin is not transitive ("american" is kin to both "usa" and "america"): a country's
+    # key is the least term of everything linked to it.
+    table = _kin()
+    keys: dict[str, str] = {}
+    for start in table:
+        if start in keys:
+            continue
+        linked, todo = {start}, [start]
+        while todo:
+            for other in table[todo.pop()] - linked:
+                linked.add(other)
+                todo.append(other)
+        keys.update(dict.fromkeys(linked, min(linked)))
+    return keys

@@ -18,6 +18,10 @@ from knowledge.evidence import FEATURES
 from storage.vectors import Matrix
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("ranking_weights.json")
+# Evidence that rules a candidate out whatever else it shares with the question: a sentence
+# on "the Russian delegation" does not answer a question on "the U.S. delegation". Too rare
+# in the development sets (a few dozen candidates) for the regression to weigh it.
+VETOES = ("owner_conflict",)
 
 
 class RankingModelError(Exception):
@@ -46,7 +50,11 @@ class RankingModel:
             return np.zeros(0)
         standard = (matrix.astype(np.float64) - self.means) / self.scales
         logits = standard @ self.coefficients + self.intercept
-        return np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+        probabilities = np.asarray(1.0 / (1.0 + np.exp(-logits)), dtype=np.float64)
+        for name in VETOES:
+            if name in self.features:
+                probabilities[matrix[:, self.features.index(name)] > 0.5] = 0.0
+        return probabilities
 
     def as_json(self) -> dict[str, object]:
         """The weights as the file stores them."""

@@ -119,8 +119,8 @@ def names(text: str) -> list[str]:
 
 
 def name_terms(text: str) -> list[str]:
-    """Terms of the names in a question (see `names`)."""
-    return [term(name.lower()) for name in names(text)]
+    """Terms of the names in a question (see `names`); "US" is the country, not the pronoun."""
+    return ["usa" if name == "US" else term(name.lower()) for name in names(text)]
 
 
 def index_terms(text: str) -> str:

@@ -129,3 +129,23 @@ def test_a_top_diplomat_is_found_as_a_foreign_minister(
     # Without the phrase read as reports put it, the sentence on the U.S. delegation's
     # Secretary of State was quoted alone.
     assert "Ukrainian Foreign Minister Andrii Sybiha" in answer["sources"][0]["quote"]
+
+
+def test_a_delegation_asked_by_its_country_is_not_another_countrys(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    questions = [
+        "Who leads the U.S. delegation?",
+        "Who leads the US delegation?",
+        "Who is leading the American delegation?",
+    ]
+
+    answers = ask_json(questions, monkeypatch, capsys)
+
+    # "led … delegation" outweighed the country: the Russian delegation's sentence was quoted
+    # ("U.S." reads as the pronoun "us", so the question's country was lost as well).
+    for answer in answers:
+        quotes = [source["quote"] for source in answer["sources"]]
+        assert quotes, f"declined: {answer['question']}"
+        assert quotes[0].startswith("The U.S. delegation includes"), answer["question"]
+        assert not any("Russian delegation" in quote for quote in quotes), answer["question"]

@@ -1,0 +1,102 @@
+"""Which country a thing belongs to: "the U.S. delegation" is not "the Russian delegation".
+
+Reports of one negotiation name each side's delegation, minister and tariff in the same
+words; only the country before the noun tells them apart. A question that names its country
+("Who leads the U.S. delegation?") is not answered by a sentence that gives the same noun to
+another country, however many words they share.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from knowledge.places import country_family
+from knowledge.terms import STOPWORDS, term
+
+TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*\.?")
+POSSESSIVE = re.compile(r"['’]s$")
+# Lower-cased, "us" is the pronoun: only these spellings are the country.
+UNITED_STATES = frozenset({"US", "USA"})  # dots dropped: "U.S." is "US"
+US_NAMED = re.compile(r"(?<![\w.])(?:U\.S\.(?:A\.)?|USA?|United States)(?!\w)")
+US_TERM = "usa"  # the search term of "USA"; "US" and "U.S." have the pronoun's ("we")
+# A country owns a noun this many words on: "Russia's deputy defence minister".
+REACH = 3
+
+
+@dataclass(frozen=True)
+class Owned:
+    """A noun and the country named just before it."""
+
+    country: str
+    noun: str
+
+
+def us_terms(text: str) -> frozenset[str]:
+    """The term the United States goes by when the text names it: the terms of "US" and
+    "U.S." are the pronoun's, which no question can ask for."""
+    return frozenset({US_TERM}) if US_NAMED.search(text) else frozenset()
+
+
+def names_united_states(words: Sequence[str], position: int) -> bool:
+    """Whether the word at `position` is (part of) a name of the United States."""
+    word = words[position]
+    if word.replace(".", "") in UNITED_STATES:
+        return True
+    after = words[position + 1] if position + 1 < len(words) else ""
+    before = words[position - 1] if position > 0 else ""
+    return (word, after) == ("United", "States") or (before, word) == ("United", "States")
+
+
+def united_states() -> str:
+    """The key of the United States among the countries."""
+    return country_family(US_TERM)
+
+
+def _words(text: str) -> list[str]:
+    return [POSSESSIVE.sub("", token).rstrip(".") or token for token in TOKEN.findall(text)]
+
+
+def countries(text: str) -> list[tuple[int, str]]:
+    """Each word that names a country or its people, with its position, as the country's
+    key: "U.S.", "United States" and "American" are all one country."""
+    raw = TOKEN.findall(text)
+    found = []
+    for position, token in enumerate(raw):
+        word = POSSESSIVE.sub("", token)
+        if names_united_states(raw, position):
+            if word != "United":  # "United States" is one mention, at "States"
+                found.append((position, united_states()))
+        elif word[:1].isupper() and (family := country_family(term(word.lower()))):
+            found.append((position, family))
+    return found
+
+
+def owned(text: str) -> list[Owned]:
+    """The nouns a country owns in the text: the first content word after its name."""
+    words = _words(text)
+    pairs = []
+    for position, country in countries(text):
+        for word in words[position + 1 : position + 1 + REACH]:
+            lowered = word.lower()
+            if lowered in STOPWORDS or country_family(term(lowered)) or word == "States":
+                continue
+            pairs.append(Owned(country, term(lowered)))
+            break
+    return pairs
+
+
+def conflict(question: Sequence[Owned], sentence: str) -> float:
+    """1 when the sentence gives a noun the question owns to another country only, and
+    never to the question's country ("the Russian delegation" for "the U.S. delegation")."""
+    if not question:
+        return 0.0
+    said = owned(sentence)
+    clash = False
+    for wanted in question:
+        owners = {pair.country for pair in said if pair.noun == wanted.noun}
+        if wanted.country in owners:
+            return 0.0
+        clash = clash or bool(owners)
+    return float(clash)
