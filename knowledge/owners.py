@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.places import country_family
+from knowledge.places import SEATS_OF_GOVERNMENT, country_family, government_family, is_country
 from knowledge.terms import STOPWORDS, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*\.?")
@@ -61,30 +61,53 @@ def _words(text: str) -> list[str]:
 def countries(text: str) -> list[tuple[int, str]]:
     """Each word that names a country or its people, with its position, as the country's
     key: "U.S.", "United States" and "American" are all one country."""
-    raw = TOKEN.findall(text)
-    found = []
-    for position, token in enumerate(raw):
-        word = POSSESSIVE.sub("", token)
-        if names_united_states(raw, position):
-            if word != "United":  # "United States" is one mention, at "States"
-                found.append((position, united_states()))
-        elif word[:1].isupper() and (family := country_family(term(word.lower()))):
-            found.append((position, family))
-    return found
+    return [(position, country) for position, country, _ in _mentions(text)]
 
 
 def owned(text: str) -> list[Owned]:
-    """The nouns a country owns in the text: the first content word after its name."""
+    """The nouns a country owns in the text: the first content word after a name of it that
+    qualifies what follows ("Russia's", "Russian", "U.S."), not one that acts ("Russia
+    launched", "the Russians said")."""
     words = _words(text)
     pairs = []
-    for position, country in countries(text):
+    for position, country, owns in _mentions(text):
+        if not owns:
+            continue
         for word in words[position + 1 : position + 1 + REACH]:
             lowered = word.lower()
-            if lowered in STOPWORDS or country_family(term(lowered)) or word == "States":
+            if lowered in STOPWORDS or _family(term(lowered)) or word == "States":
                 continue
             pairs.append(Owned(country, term(lowered)))
             break
     return pairs
+
+
+def _mentions(text: str) -> list[tuple[int, str, bool]]:
+    """Each name of a country: position, country key, and whether it may own the next noun."""
+    raw = TOKEN.findall(text)
+    found = []
+    for position, token in enumerate(raw):
+        word = POSSESSIVE.sub("", token)
+        possessive = word != token
+        if names_united_states(raw, position):
+            if word != "United":  # "United States" is one mention, at "States"
+                found.append((position, united_states(), True))
+            continue
+        if not word[:1].isupper():
+            continue
+        lowered = word.lower()
+        if capital := government_family(term(lowered)):
+            found.append((position, capital, possessive or lowered in SEATS_OF_GOVERNMENT))
+        elif family := country_family(term(lowered)):
+            # A people's adjective qualifies ("Russian officials"); a plural acts.
+            adjective = not is_country(word) and not lowered.endswith("s")
+            found.append((position, family, possessive or adjective))
+    return found
+
+
+def _family(word_term: str) -> str:
+    # The capital first: "Washington" in a report is the U.S. government, not the state.
+    return government_family(word_term) or country_family(word_term)
 
 
 def conflict(question: Sequence[Owned], sentence: str) -> float:

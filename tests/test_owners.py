@@ -87,3 +87,22 @@ def test_a_conflicting_candidate_is_never_likely() -> None:
 
     assert probabilities[0] == 0.0
     assert probabilities[1] > 0.99
+
+
+def test_a_capital_speaks_for_its_country() -> None:
+    question = owned("Who leads Kyiv's delegation?")
+
+    assert question == owned("the Ukrainian delegation")
+    assert conflict(question, RUSSIAN) == 1.0
+    assert owned("Washington's tariffs") == owned("U.S. tariffs")
+    assert owned("Kremlin aide Yuri Ushakov") == owned("Russian aide Yuri Ushakov")
+
+
+def test_a_country_that_acts_owns_nothing() -> None:
+    # Only a name that qualifies the next word owns it: "Russia launched" is no "Russian
+    # launch", and "talks in Moscow ended" no Moscow's ending.
+    assert owned("Russia launched the invasion.") == []
+    assert owned("The Russians said the talks would go on.") == []
+    assert owned("The talks in Moscow ended.") == []
+    question = owned("When did Russia's invasion begin?")
+    assert conflict(question, "Ukraine launched a counter-offensive.") == 0.0
