@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 
-from knowledge.owners import US_TERM, names_united_states
+from knowledge.owners import names_united_states
 from knowledge.places import is_country, is_place
 from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
-from knowledge.terms import STOPWORDS, term
+from knowledge.terms import STOPWORDS, US_TERM, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*[%]?|\$|€|£")
 NUMBER_WORDS = frozenset(

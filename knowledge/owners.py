@@ -13,14 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.places import SEATS_OF_GOVERNMENT, country_family, government_family, is_country
-from knowledge.terms import STOPWORDS, term
+from knowledge.terms import STOPWORDS, US_TERM, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*\.?")
 POSSESSIVE = re.compile(r"['’]s$")
 # Lower-cased, "us" is the pronoun: only these spellings are the country.
 UNITED_STATES = frozenset({"US", "USA"})  # dots dropped: "U.S." is "US"
 US_NAMED = re.compile(r"(?<![\w.])(?:U\.S\.(?:A\.)?|USA?|United States)(?!\w)")
-US_TERM = "usa"  # the search term of "USA"; "US" and "U.S." have the pronoun's ("we")
 # A country owns a noun this many words on: "Russia's deputy defence minister".
 REACH = 3
 

@@ -18,6 +18,9 @@ WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Dotted initialisms ("U.S.") become one word ("US") before tokenising.
 INITIALISM = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 POSSESSIVE = re.compile(r"['’]s$")
+# The term of "USA", which the United States goes by: the terms of "US" and "U.S." are the
+# pronoun's ("we"), a stopword.
+US_TERM = "usa"
 
 # Function words and question words: they carry no topic, so they neither find nor rank passages.
 STOPWORDS = frozenset(
@@ -120,7 +123,7 @@ def names(text: str) -> list[str]:
 
 def name_terms(text: str) -> list[str]:
     """Terms of the names in a question (see `names`); "US" is the country, not the pronoun."""
-    return ["usa" if name == "US" else term(name.lower()) for name in names(text)]
+    return [US_TERM if name == "US" else term(name.lower()) for name in names(text)]
 
 
 def index_terms(text: str) -> str:
