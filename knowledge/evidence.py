@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 
 from knowledge.answer_types import has_type, measure_match
-from knowledge.owners import Owned, conflict, owned, us_terms
+from knowledge.owners import Owned, asked, conflict, us_terms
 from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
@@ -177,7 +177,7 @@ class _Context:
             passage_rank={passage.record.passage_id: rank for rank, passage in enumerate(ranked)},
             newest=max(dates) if dates else None,
             names_nowhere=_absent(question.names, article_terms.values()),
-            owned=owned(question.text),
+            owned=asked(question.text),
         )
 
     def row(self, candidate: Candidate) -> dict[str, float]:

@@ -13,15 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from knowledge.places import SEATS_OF_GOVERNMENT, country_family, government_family, is_country
-from knowledge.terms import STOPWORDS, US_TERM, term
+from knowledge.terms import STOPWORDS, US_TERM, lemma, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*\.?")
 POSSESSIVE = re.compile(r"['’]s$")
 # Lower-cased, "us" is the pronoun: only these spellings are the country.
 UNITED_STATES = frozenset({"US", "USA"})  # dots dropped: "U.S." is "US"
+ASKS_FOR_COUNTRY = re.compile(r"\b(?:countr(?:y|ies)|nationalit(?:y|ies)|nations?)\b", re.I)
 US_NAMED = re.compile(r"(?<![\w.])(?:U\.S\.(?:A\.)?|USA?|United States)(?!\w)")
-# A country owns a noun this many words on: "Russia's deputy defence minister".
-REACH = 3
 
 
 @dataclass(frozen=True)
@@ -64,20 +63,30 @@ def countries(text: str) -> list[tuple[int, str]]:
 
 
 def owned(text: str) -> list[Owned]:
-    """The nouns a country owns in the text: the first content word after a name of it that
-    qualifies what follows ("Russia's", "Russian", "U.S."), not one that acts ("Russia
-    launched", "the Russians said")."""
+    """The nouns a country owns in the text: the word right after a name of it that qualifies
+    what follows ("Russia's", "Russian", "U.S."), not one that acts ("Russia launched", "the
+    Russians said"). Countries named together own it together: "US-Iran nuclear talks",
+    "the Russian and Ukrainian delegations"."""
     words = _words(text)
-    pairs = []
-    for position, country, owns in _mentions(text):
-        if not owns:
+    mentions = {position: (country, owns) for position, country, owns in _mentions(text)}
+    pairs: list[Owned] = []
+    position = 0
+    while position < len(words):
+        if position not in mentions:
+            position += 1
             continue
-        for word in words[position + 1 : position + 1 + REACH]:
-            lowered = word.lower()
-            if lowered in STOPWORDS or _family(term(lowered)) or word == "States":
-                continue
-            pairs.append(Owned(country, term(lowered)))
-            break
+        group, owns, after = set(), False, position
+        while after < len(words):
+            if after in mentions:  # "US-Iran": hyphenated names are adjacent words
+                group.add(mentions[after][0])
+                owns = owns or mentions[after][1]
+            elif not (words[after].lower() == "and" and mentions.get(after + 1, ("", False))[1]):
+                break
+            after += 1
+        noun = words[after].lower() if after < len(words) else ""
+        if owns and noun and noun not in STOPWORDS and lemma(noun) not in STOPWORDS:
+            pairs.extend(Owned(member, term(noun)) for member in sorted(group))
+        position = after
     return pairs
 
 
@@ -107,6 +116,14 @@ def _mentions(text: str) -> list[tuple[int, str, bool]]:
 def _family(word_term: str) -> str:
     # The capital first: "Washington" in a report is the U.S. government, not the state.
     return government_family(word_term) or country_family(word_term)
+
+
+def asked(question: str) -> list[Owned]:
+    """The nouns the question's countries own, unless it asks for a country itself: "Along
+    with German immigrants, immigrants of what nationality…" wants another country's."""
+    if ASKS_FOR_COUNTRY.search(question):
+        return []
+    return owned(question)
 
 
 def conflict(question: Sequence[Owned], sentence: str) -> float:

@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.answer_types import new_names
 from knowledge.evidence import FEATURES
-from knowledge.owners import conflict, countries, owned, us_terms
+from knowledge.owners import asked, conflict, countries, owned, us_terms
 from knowledge.ranking import RankingModel
 from knowledge.terms import name_terms
 
@@ -106,3 +106,23 @@ def test_a_country_that_acts_owns_nothing() -> None:
     assert owned("The talks in Moscow ended.") == []
     question = owned("When did Russia's invasion begin?")
     assert conflict(question, "Ukraine launched a counter-offensive.") == 0.0
+
+
+def test_countries_named_together_own_the_noun_together() -> None:
+    question = owned("Which city hosted the latest round of US-Iran nuclear negotiations?")
+
+    # The Iranian programme is the talks' subject: no conflict with the U.S. in the question.
+    assert conflict(question, "Talks over Iran's nuclear programme ended in Rome.") == 0.0
+    assert conflict(question, "Oman's nuclear plans were not discussed.") == 1.0
+    assert owned("the Russian and Ukrainian delegations") == [
+        *owned("the Russian delegations"),
+        *owned("the Ukrainian delegations"),
+    ]
+
+
+def test_a_question_asking_for_a_country_accepts_another() -> None:
+    question = "Along with German immigrants, immigrants of what nationality came?"
+
+    assert asked(question) == []
+    assert conflict(asked(question), "A large influx of Irish immigrants came.") == 0.0
+    assert asked("Who leads the U.S. delegation?") == owned("Who leads the U.S. delegation?")
