@@ -22,6 +22,7 @@ GROUPS = (
     ("lead", "head"),
     ("team", "delegation", "delegates"),
     ("job", "role", "post", "position"),
+    ("chief", "top"),  # "China's chief trade negotiator" is its "top trade negotiator"
 )
 PHRASES = {
     ("top", "diplomat"): ("foreign", "minister"),

@@ -49,3 +49,16 @@ def test_a_phrase_is_read_as_reports_put_it() -> None:
 def test_words_with_no_synonyms_have_no_alike_terms() -> None:
     facts = analyse("Where were the talks held?")
     assert alike_terms(["talks", "held"], facts) == {}
+
+
+@pytest.mark.model
+def test_a_chief_negotiator_is_the_top_negotiator(words: WordSimilarity) -> None:
+    # "Who is China's chief trade negotiator?" quoted the EU's "foreign policy chief" over
+    # "Li Chenggang, China's top trade negotiator" (dev articles, `parley ask`).
+    found, plain = _coverage(
+        words,
+        "Who is China's chief trade negotiator?",
+        "Li Chenggang, China's top trade negotiator, told reporters.",
+    )
+    assert found == pytest.approx(1.0)
+    assert plain < found
