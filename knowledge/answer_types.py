@@ -31,6 +31,13 @@ PLACE_HEADS = frozenset(
     "embassy house palace hotel hall centre center building city capital island airport "
     "square street province region base site".split()
 )
+# The last word of a name that is a body, not a person: "Foreign Ministry", "State Council".
+BODY_HEADS = frozenset(
+    "ministry department council committee commission agency office bank party parliament "
+    "government court university company corporation group administration authority "
+    "assembly congress senate forces army navy".split()
+)
+NOT_PEOPLE = PLACE_HEADS | BODY_HEADS
 GROUPS = frozenset(
     "officers officials diplomats negotiators mediators envoys troops soldiers police "
     "experts observers monitors inspectors engineers lawmakers ministers leaders delegates "
@@ -145,17 +152,32 @@ def has_person(sentence: str, question_terms: frozenset[str]) -> bool:
     positions = {position for position, _ in names}
     for position in positions:
         pair = f"{words[position]} {words[position + 1]}" if position + 1 in positions else ""
-        # "the Omani Embassy", "Lancaster House": a building, not a person.
-        if pair and not is_country(pair) and words[position + 1].lower() not in PLACE_HEADS:
+        if pair and not is_country(pair) and not _names_body(words, positions, position):
             return True
     if any(position > 0 and words[position - 1].lower() in TITLES for position, _ in names):
         return True
-    # A group named by where it is from: "Turkish naval officers", "Omani mediators".
-    return any(
-        word.lower() in GROUPS
-        for position, _ in names
-        for word in words[position + 1 : position + 3]
-    )
+    # A group named by where it is from: "Turkish naval officers", "Omani mediators"; not a
+    # group a body's name is followed by ("the Foreign Ministry, the negotiators").
+    return any(_names_group(words[position + 1 : position + 3]) for position, _ in names)
+
+
+def _names_body(words: list[str], positions: set[int], start: int) -> bool:
+    """Whether the run of capitalised words from `start` ends in a word for a building or a
+    body: "the Omani Embassy", "Lancaster House", "the State Council Tariff Commission"."""
+    end = start
+    while end + 1 in positions:
+        end += 1
+    return words[end].lower() in NOT_PEOPLE
+
+
+def _names_group(following: list[str]) -> bool:
+    for word in following:
+        lowered = word.lower()
+        if lowered in GROUPS:
+            return True
+        if lowered in STOPWORDS or lowered in BODY_HEADS:
+            return False
+    return False
 
 
 def has_role(sentence: str, names: frozenset[str]) -> bool:

@@ -111,6 +111,18 @@ def test_who_is_also_answered_by_a_group_named_by_its_country() -> None:
     assert not has_type("The corridor will be monitored closely.", AnswerType.PERSON, terms)
 
 
+def test_a_building_or_a_body_is_no_person() -> None:
+    terms = frozenset(analyse("Who is the US negotiator with Iran?").terms) | {"usa"}
+    bodies = [
+        "The Omani Embassy in the Italian capital hosted the session.",
+        "According to Iran's Foreign Ministry, the negotiators spoke directly.",
+        "The State Council Tariff Commission said the levy stays.",
+    ]
+    for sentence in bodies:
+        assert not has_type(sentence, AnswerType.PERSON, terms), sentence
+    assert has_type("Steve Witkoff, the US special envoy, spoke.", AnswerType.PERSON, terms)
+
+
 @pytest.mark.parametrize(
     ("question", "sentence", "gives_it"),
     [
