@@ -171,6 +171,8 @@ def _names_body(words: list[str], positions: set[int], start: int) -> bool:
 
 
 def _names_group(following: list[str]) -> bool:
+    """Whether the words after a name say a group of people before a stopword or a body
+    ends the name's reach."""
     for word in following:
         lowered = word.lower()
         if lowered in GROUPS:
