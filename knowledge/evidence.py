@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -160,8 +161,8 @@ class _Context:
         passages = {id(c.passage): c.passage for c in candidates}.values()
         for passage in passages:
             record = passage.record
-            found = found_terms.setdefault(record.article_id, set(_said(record.title)))
-            found.update(_said(record.text))
+            found = found_terms.setdefault(record.article_id, set(_own_terms(record.title)))
+            found.update(_own_terms(record.text))
             best = article_meaning.get(record.article_id, -1.0)
             article_meaning[record.article_id] = max(best, passage.dense)
         # "Russia's team" is the Russian delegation: a country stands for its adjective.
@@ -286,9 +287,16 @@ def _anchor_conflict(anchors: frozenset[str], sentence: str) -> float:
     return conflict
 
 
+def _own_terms(text: str) -> frozenset[str]:
+    """The text's terms, with "usa" for "US" (whose term is the pronoun's)."""
+    return term_set(text) | us_terms(text)
+
+
+@lru_cache(maxsize=32_768)
 def _said(text: str) -> frozenset[str]:
-    """The text's terms, with a country's adjective for its name and "usa" for "US"."""
-    return with_kin(term_set(text) | us_terms(text))
+    """The text's terms with a country's adjective for its name, remembered: a passage is
+    weighed once for each of its candidate sentences."""
+    return with_kin(_own_terms(text))
 
 
 def _absent(names: frozenset[str], articles: Iterable[Set[str]]) -> float:

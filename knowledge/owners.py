@@ -47,28 +47,14 @@ def names_united_states(words: Sequence[str], position: int) -> bool:
     return (word, after) == ("United", "States") or (before, word) == ("United", "States")
 
 
-def united_states() -> str:
-    """The key of the United States among the countries."""
-    return country_family(US_TERM)
-
-
-def _words(text: str) -> list[str]:
-    return [POSSESSIVE.sub("", token).rstrip(".") or token for token in TOKEN.findall(text)]
-
-
-def countries(text: str) -> list[tuple[int, str]]:
-    """Each word that names a country or its people, with its position, as the country's
-    key: "U.S.", "United States" and "American" are all one country."""
-    return [(position, country) for position, country, _ in _mentions(text)]
-
-
 def owned(text: str) -> list[Owned]:
     """The nouns a country owns in the text: the word right after a name of it that qualifies
     what follows ("Russia's", "Russian", "U.S."), not one that acts ("Russia launched", "the
     Russians said"). Countries named together own it together: "US-Iran nuclear talks",
     "the Russian and Ukrainian delegations"."""
-    words = _words(text)
-    mentions = {position: (country, owns) for position, country, owns in _mentions(text)}
+    raw = TOKEN.findall(text)
+    words = [POSSESSIVE.sub("", token).rstrip(".") or token for token in raw]
+    mentions = _mentions(raw)
     pairs: list[Owned] = []
     position = 0
     while position < len(words):
@@ -90,32 +76,28 @@ def owned(text: str) -> list[Owned]:
     return pairs
 
 
-def _mentions(text: str) -> list[tuple[int, str, bool]]:
-    """Each name of a country: position, country key, and whether it may own the next noun."""
-    raw = TOKEN.findall(text)
-    found = []
+def _mentions(raw: Sequence[str]) -> dict[int, tuple[str, bool]]:
+    """Each name of a country among the tokens, by position: the country's key, and whether
+    it may own the next noun ("U.S.", "United States" and "American" are one country)."""
+    found: dict[int, tuple[str, bool]] = {}
     for position, token in enumerate(raw):
         word = POSSESSIVE.sub("", token)
         possessive = word != token
         if names_united_states(raw, position):
             if word != "United":  # "United States" is one mention, at "States"
-                found.append((position, united_states(), True))
+                found[position] = (country_family(US_TERM), True)
             continue
         if not word[:1].isupper():
             continue
         lowered = word.lower()
+        # The capital first: "Washington" in a report is the U.S. government, not the state.
         if capital := government_family(term(lowered)):
-            found.append((position, capital, possessive or lowered in SEATS_OF_GOVERNMENT))
+            found[position] = (capital, possessive or lowered in SEATS_OF_GOVERNMENT)
         elif family := country_family(term(lowered)):
             # A people's adjective qualifies ("Russian officials"); a plural acts.
             adjective = not is_country(word) and not lowered.endswith("s")
-            found.append((position, family, possessive or adjective))
+            found[position] = (family, possessive or adjective)
     return found
-
-
-def _family(word_term: str) -> str:
-    # The capital first: "Washington" in a report is the U.S. government, not the state.
-    return government_family(word_term) or country_family(word_term)
 
 
 def asked(question: str) -> list[Owned]:

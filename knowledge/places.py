@@ -69,10 +69,14 @@ IRREGULAR_DEMONYMS = {
     "switzerland": ("swiss",),
     "thailand": ("thai",),
     "turkey": ("turkish", "turk"),
-    "uk": ("british",),
-    # Not "us": lower-cased, it is the pronoun (its term is "we").
-    "usa": ("american", "americans"),
 }
+# Short names of one country, in its family like its adjectives: "USA" and "America",
+# "UK" and "Britain" are one country. Not "us": lower-cased, it is the pronoun ("we").
+OTHER_NAMES = {"america": ("usa",), "britain": ("uk",)}
+# Names reports use for a country's government beside its capital ("the Kremlin said").
+SEATS_OF_GOVERNMENT = {"kremlin": "russia", "kiev": "ukraine"}
+# Countries of more than one word by the one their kin goes by.
+SHORT_NAMES = {"United States": "usa", "United Kingdom": "uk"}
 # "Russia" → "Russian", "Iran" → "Iranian", "China" → "Chinese", "Israel" → "Israeli".
 DEMONYM_SUFFIXES = ("n", "an", "ian", "i", "ese", "ns", "ans", "ians", "is")
 
@@ -89,8 +93,9 @@ def _kin() -> dict[str, frozenset[str]]:
             continue
         stems = {country, country[:-1]} if country[-1] in "aeyo" else {country}
         words[country] = {stem + suffix for stem in stems for suffix in DEMONYM_SUFFIXES}
-    for country, irregular in IRREGULAR_DEMONYMS.items():
-        words.setdefault(country, set()).update(irregular)
+    for table in (IRREGULAR_DEMONYMS, OTHER_NAMES):
+        for country, irregular in table.items():
+            words.setdefault(country, set()).update(irregular)
     kin: dict[str, set[str]] = {}
     for country, adjectives in words.items():
         family = {term(country)} | {term(word) for word in adjectives}
@@ -111,31 +116,8 @@ def with_kin(found: frozenset[str]) -> frozenset[str]:
 def country_family(word_term: str) -> str:
     """One key for a country's names and its people's adjectives ("russia", "russian";
     "usa", "america", "american"), or "" when the term names no country."""
-    return _family_keys().get(word_term, "")
-
-
-@lru_cache(maxsize=1)
-def _family_keys() -> dict[str, str]:
-    # Kin is not transitive ("american" is kin to both "usa" and "america"): a country's
-    # key is the least term of everything linked to it.
-    table = _kin()
-    keys: dict[str, str] = {}
-    for start in table:
-        if start in keys:
-            continue
-        linked, todo = {start}, [start]
-        while todo:
-            for other in table[todo.pop()] - linked:
-                linked.add(other)
-                todo.append(other)
-        keys.update(dict.fromkeys(linked, min(linked)))
-    return keys
-
-
-# Names reports use for a country's government beside its capital ("the Kremlin said").
-SEATS_OF_GOVERNMENT = {"kremlin": "russia", "kiev": "ukraine"}
-# Countries of more than one word by the one their kin goes by.
-SHORT_NAMES = {"United States": "usa", "United Kingdom": "uk"}
+    family = _kin().get(word_term)
+    return min(family) if family else ""
 
 
 def government_family(word_term: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.answer_types import new_names
 from knowledge.evidence import FEATURES
-from knowledge.owners import asked, conflict, countries, owned, us_terms
+from knowledge.owners import asked, conflict, owned, us_terms
 from knowledge.ranking import RankingModel
 from knowledge.terms import name_terms
 
@@ -39,7 +39,13 @@ def test_a_possessive_country_owns_the_noun_after_it() -> None:
 
 
 def test_the_pronoun_us_and_lower_case_words_are_no_country() -> None:
-    assert countries("Tell us what the turkey cost.") == []
+    # Were case ignored, "us" would own "officials" and "turkey's" would own "price".
+    assert owned("They told us officials would pay the turkey's price.") == []
+    assert owned("They told US officials would pay Turkey's price.") == [
+        *owned("US officials"),
+        *owned("Turkey's price"),
+    ]
+    assert owned("US officials")
     assert us_terms("Tell us more.") == frozenset()
     assert us_terms("U.S. officials said") == {"usa"}
 
