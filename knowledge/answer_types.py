@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from knowledge.owners import names_united_states
-from knowledge.places import is_country, is_place
+from knowledge.places import is_country
 from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
 from knowledge.terms import STOPWORDS, US_TERM, term
 
@@ -27,6 +27,9 @@ YEAR = re.compile(r"(1[5-9]|20)\d(\d|0s)")  # 2025, and decades: 1990s
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade century".split())
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
+# A question with these words asks for a country, and a country that acts is its answer
+# ("Which countries started the snapback process?").
+COUNTRY_TERMS = frozenset(term(word) for word in "country countries nation nations".split())
 PLACE_HEADS = frozenset(
     "embassy house palace hotel hall centre center building city capital island airport "
     "square street province region base site".split()
@@ -195,21 +198,23 @@ def has_role(sentence: str, names: frozenset[str]) -> bool:
 
 
 def has_place(sentence: str, question_terms: frozenset[str]) -> bool:
-    """A known place, a name after a preposition of place ("in Geneva"), or a named
-    building ("Lancaster House")."""
+    """A name after a preposition of place ("in Geneva", "at the Omani Embassy"), a named
+    building ("Lancaster House"), or a country when the question asks for countries.
+
+    A known place's name alone is not enough: reports name places as the ones who act
+    ("in return for Beijing curbing fentanyl") and for what happened there ("the Geneva
+    talks"), and such sentences were quoted for "In which city…?" over the one that says
+    "met in Busan"."""
     words = tokens(sentence)
-    names = new_names(sentence, question_terms)
-    positions = {position for position, _ in names}
-    for position, name in names:
-        follows = position + 1 in positions
-        if is_place(name) or (follows and is_place(f"{name} {words[position + 1]}")):
-            return True
-    for position, _ in names:
-        before = [word.lower() for word in words[max(0, position - 2) : position]]
-        if any(word in PLACE_PREPOSITIONS for word in before):
+    countries = bool(question_terms & COUNTRY_TERMS)
+    for position, name in new_names(sentence, question_terms):
+        before = words[max(0, position - 2) : position]
+        if any(word.lower() in PLACE_PREPOSITIONS for word in before):
             return True
         after = words[position + 1 : position + 2]
         if after and after[0].lower() in PLACE_HEADS:
+            return True
+        if countries and (is_country(name) or (after and is_country(f"{name} {after[0]}"))):
             return True
     return False
 

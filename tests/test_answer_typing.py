@@ -90,8 +90,32 @@ def test_the_ranking_sees_which_sentence_gives_the_role_asked_for() -> None:
 def test_where_wants_a_place() -> None:
     terms = frozenset(analyse("Where did the talks take place?").terms)
     assert has_type("The talks took place in Geneva on Saturday.", AnswerType.PLACE, terms)
-    assert has_type("Britain, France and Germany signed the letter.", AnswerType.PLACE, terms)
     assert not has_type("The talks were friendly and long.", AnswerType.PLACE, terms)
+    # Countries that act answer a question that asks for countries, not one asking where.
+    signed = "Britain, France and Germany signed the letter."
+    assert not has_type(signed, AnswerType.PLACE, terms)
+    countries = frozenset(analyse("Which countries signed the letter?").terms)
+    assert has_type(signed, AnswerType.PLACE, countries)
+
+
+def test_a_place_that_acts_or_describes_is_not_where_it_happened() -> None:
+    # "In which city did Trump and Xi meet?" quoted the sentence in which Beijing curbs
+    # fentanyl over the one that names Busan.
+    terms = frozenset(analyse("In which city did Trump and Xi meet at the end of October?").terms)
+    not_where = [
+        "Trump said they agreed to lower tariffs in return for Beijing curbing fentanyl.",
+        "Rome had frequently hosted negotiations of this kind.",
+        "The Geneva talks ended on Sunday.",
+    ]
+    for sentence in not_where:
+        assert not has_type(sentence, AnswerType.PLACE, terms), sentence
+    where = [
+        "The two leaders met face to face in Busan, South Korea.",
+        "They met at Gimhae air base near Busan.",
+        "Trump flew to Busan for the meeting.",
+    ]
+    for sentence in where:
+        assert has_type(sentence, AnswerType.PLACE, terms), sentence
 
 
 def test_when_wants_a_date_and_how_many_a_number() -> None:
