@@ -20,7 +20,7 @@ from knowledge.owners import Owned, asked, conflict, us_terms
 from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
-from knowledge.terms import content_terms, term_set, terms
+from knowledge.terms import content_terms, term_set, terms, words
 from storage.vectors import Matrix
 
 FEATURES = (
@@ -34,6 +34,8 @@ FEATURES = (
     "soft_terms",
     "previous_terms",
     "previous_only",
+    "previous_adds",
+    "continues",
     "passage_terms",
     "passage_meaning",
     "passage_rank",
@@ -70,6 +72,9 @@ MONTH_NUMBERS = {
         start=1,
     )
 }
+# A sentence that opens with one of these goes on about what the one before named: "It is
+# recommended by the World Health Organization" after "Solar water disinfection involves…".
+CONTINUING = frozenset("it he she they this these his her its their".split())
 BM25_K1 = 1.2
 BM25_B = 0.75
 QUOTATION = re.compile(
@@ -191,7 +196,8 @@ class _Context:
         recency = self._recency(record.published_at)
         sentence = _said(candidate.sentence)
         own = coverage(self.weights, sentence)
-        previous = coverage(self.weights, _said(candidate.previous or ""))
+        preceding = _said(candidate.previous or "")
+        previous = coverage(self.weights, preceding)
         return {
             "meaning": candidate.meaning,
             "terms": own,
@@ -199,6 +205,9 @@ class _Context:
             "previous_terms": previous,
             # The sentence before says what the question asks; this one may give the answer.
             "previous_only": previous * (1.0 - own),
+            # What the two say together that this one alone does not.
+            "previous_adds": coverage(self.weights, sentence | preceding) - own,
+            "continues": _continues(candidate.sentence),
             "passage_terms": coverage(self.weights, _said(record.text)),
             "passage_meaning": candidate.passage.dense,
             "passage_rank": 1.0 / (1.0 + self.passage_rank[record.passage_id]),
@@ -247,6 +256,12 @@ class _Context:
         if not names:
             return 0.0
         return sum(1 for name in names if name not in article) / len(names)
+
+
+def _continues(sentence: str) -> float:
+    """1 when the sentence opens with a word that points back to the sentence before."""
+    first = words(sentence)[:1]
+    return float(bool(first) and first[0] in CONTINUING)
 
 
 def _measure(sentence: str, question: QuestionFacts) -> dict[str, float]:
