@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -68,8 +69,9 @@ def choose(
     probabilities: npt.NDArray[np.float64],
     model: RankingModel,
 ) -> list[list[int]]:
-    """Indices of the candidates to quote, grouped by quote (adjacent sentences of one
-    passage make one quote, in reading order)."""
+    """Indices of the candidates to quote, grouped by quote: one article a quote, its
+    sentences in reading order (adjacent sentences of one passage read on; others of the
+    same article join only when no other article is as likely)."""
     if not candidates:
         return []
     order = [int(index) for index in np.argsort(-probabilities, kind="stable")]
@@ -85,16 +87,39 @@ def choose(
     close = [i for i in order if probabilities[i] >= model.companion_ratio * probabilities[best]]
     groups: list[list[int]] = [[best]]
     used = len(candidates[best].sentence)
+    held_back: list[int] = []
     for index in close[1:]:
         if len(groups) == MAX_QUOTES:
             break
-        candidate = candidates[index]
-        if used + len(candidate.sentence) > MAX_QUOTED_CHARS:
+        length = len(candidates[index].sentence)
+        if used + length > MAX_QUOTED_CHARS:
             continue
-        placed = _place(index, groups, candidates)
-        if placed:
-            used += len(candidate.sentence)
-    return [sorted(group, key=lambda i: candidates[i].index) for group in groups]
+        if _place(index, groups, candidates):
+            used += length
+        else:
+            held_back.append(index)
+    # Other articles first; then, while there is room, the close sentences of an article
+    # already quoted join its quote.
+    pieces = len(groups)
+    for index in held_back:
+        length = len(candidates[index].sentence)
+        if pieces == MAX_QUOTES or used + length > MAX_QUOTED_CHARS:
+            continue
+        _article_group(index, groups, candidates).append(index)
+        used += length
+        pieces += 1
+    return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
+
+
+def _article_group(
+    index: int, groups: list[list[int]], candidates: Sequence[Candidate]
+) -> list[int]:
+    article = candidates[index].passage.record.article_id
+    return next(g for g in groups if candidates[g[0]].passage.record.article_id == article)
+
+
+def _reading_order(candidate: Candidate) -> tuple[int, int]:
+    return candidate.passage.record.position, candidate.index
 
 
 def _place(index: int, groups: list[list[int]], candidates: Sequence[Candidate]) -> bool:
@@ -132,7 +157,19 @@ def _quote(
         score=float(max(probabilities[i] for i in group)),
         published_at=record.published_at,
     )
-    return Quote(" ".join(candidates[i].sentence for i in group), citation)
+    return Quote(_joined([candidates[i] for i in group]), citation)
+
+
+def _joined(sentences: Sequence[Candidate]) -> str:
+    """The sentences in reading order, an ellipsis where the article says more between."""
+    text = sentences[0].sentence
+    for before, after in pairwise(sentences):
+        adjacent = (
+            before.passage.record.passage_id == after.passage.record.passage_id
+            and after.index == before.index + 1
+        )
+        text += (" " if adjacent else " … ") + after.sentence
+    return text
 
 
 def _newest(quotes: Sequence[Quote]) -> datetime | None:

@@ -80,6 +80,22 @@ def test_adjacent_sentences_of_one_passage_make_one_quote_in_reading_order() -> 
     ]
 
 
+def test_a_close_sentence_of_an_article_already_quoted_joins_its_quote() -> None:
+    # No other article comes close: the article's other likely sentence is shown too, after
+    # an ellipsis, under the one citation.
+    candidates = [
+        candidate("Bessent said the talks had made substantial progress.", article=1, index=4),
+        candidate("The talks in Geneva opened on Saturday.", article=1, index=0),
+        candidate("Unrelated weather report.", article=2),
+    ]
+    reply = answer("How did the Geneva talks go?", candidates, [0.8, 0.7, 0.1])
+    assert [quote.text for quote in reply.quotes] == [
+        "The talks in Geneva opened on Saturday. … "
+        "Bessent said the talks had made substantial progress."
+    ]
+    assert [source.url for source in reply.sources] == ["https://news.example/1"]
+
+
 def test_unlikely_candidates_are_declined() -> None:
     reply = answer("Which hotel did they stay at?", [candidate("A hotel.", article=1)], [0.1])
     assert not reply.covered
