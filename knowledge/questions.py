@@ -58,8 +58,13 @@ SHARE_WORDS = frozenset("percent percentage share proportion".split())
 DATE_NOUNS = frozenset("date day month year time decade century weekday".split())
 QUANTITY_WORDS = frozenset(
     "many much long often far large big old percent percentage rate share amount number "
-    "cost price size population total".split()
+    "cost price size population total value worth tariff tariffs deficit surplus revenue "
+    "revenues budget fee fees fine tax taxes duty duties levy levies salary wage debt gdp "
+    "inflation".split()
 )
+# Words between "what" and the noun it asks about: "what was the US tariff…?" asks for a
+# figure as "what tariff…?" does.
+LEADING_WORDS = frozenset("is was are were the a an".split())
 # Words that make a question about the state of things now, where the newest report wins.
 PRESENT_MARKERS = (
     "now",
@@ -220,7 +225,9 @@ def answer_type(tokens: list[str]) -> AnswerType:
             quantity = bool(following) and following[0] in QUANTITY_WORDS
             return AnswerType.NUMBER if quantity else AnswerType.OTHER
         if token in ("which", "what"):
-            return _noun_type(following)
+            rest = tokens[index + 1 :]
+            skipped = next((i for i, word in enumerate(rest) if word not in LEADING_WORDS), 0)
+            return _noun_type(rest[skipped : skipped + 3])
     return AnswerType.OTHER
 
 

@@ -23,6 +23,10 @@ from tests.support.candidates import candidate, column
         ("How many rounds have they held?", AnswerType.NUMBER),
         ("How long was the session?", AnswerType.NUMBER),
         ("What percentage of sales goes to Washington?", AnswerType.NUMBER),
+        # The noun asked about may come after "was the": a tariff is a figure.
+        ("What was the US tariff on Chinese goods before the deal?", AnswerType.NUMBER),
+        ("What is the overall trade deficit?", AnswerType.NUMBER),
+        ("What is the capital of Australia?", AnswerType.PLACE),
         # The first question word decides: this "when" asks nothing.
         ("What kind of deal were they aiming for when talks began?", AnswerType.OTHER),
         ("How did Beijing describe the talks?", AnswerType.OTHER),
