@@ -204,7 +204,7 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    assert figures["accuracy"] >= 0.54  # measured 0.54 (37 of 68; 38 before session 13)
+    assert figures["accuracy"] >= 0.60  # measured 0.62 (42 of 68; 37 before session 14)
     assert figures["accuracy"] >= baseline["accuracy"] + 0.12
     assert figures["stale"] <= 1 and figures["time"] >= 0.5
     assert figures["refuse_declined"] >= 2 and figures["refuse_total"] == 9
