@@ -102,24 +102,22 @@ def test_where_wants_a_place() -> None:
     assert has_type(signed, AnswerType.PLACE, countries)
 
 
-def test_a_place_that_acts_or_describes_is_not_where_it_happened() -> None:
-    # "In which city did Trump and Xi meet?" quoted the sentence in which Beijing curbs
-    # fentanyl over the one that names Busan.
+# "In which city did Trump and Xi meet?" quoted the sentence in which Beijing curbs fentanyl
+# over the one that names Busan: a place that acts or describes is not where it happened.
+@pytest.mark.parametrize(
+    ("sentence", "where"),
+    [
+        ("Trump said they agreed to lower tariffs in return for Beijing curbing fentanyl.", False),
+        ("Rome had frequently hosted negotiations of this kind.", False),
+        ("The Geneva talks ended on Sunday.", False),
+        ("The two leaders met face to face in Busan, South Korea.", True),
+        ("They met at Gimhae air base near Busan.", True),
+        ("Trump flew to Busan for the meeting.", True),
+    ],
+)
+def test_a_place_answers_where_only_where_it_is_a_place(sentence: str, where: bool) -> None:
     terms = frozenset(analyse("In which city did Trump and Xi meet at the end of October?").terms)
-    not_where = [
-        "Trump said they agreed to lower tariffs in return for Beijing curbing fentanyl.",
-        "Rome had frequently hosted negotiations of this kind.",
-        "The Geneva talks ended on Sunday.",
-    ]
-    for sentence in not_where:
-        assert not has_type(sentence, AnswerType.PLACE, terms), sentence
-    where = [
-        "The two leaders met face to face in Busan, South Korea.",
-        "They met at Gimhae air base near Busan.",
-        "Trump flew to Busan for the meeting.",
-    ]
-    for sentence in where:
-        assert has_type(sentence, AnswerType.PLACE, terms), sentence
+    assert has_type(sentence, AnswerType.PLACE, terms) is where
 
 
 def test_when_wants_a_date_and_how_many_a_number() -> None:
