@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from knowledge.owners import names_united_states
-from knowledge.places import is_country
+from knowledge.places import ASKING_FOR_COUNTRY, is_country
 from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
 from knowledge.terms import STOPWORDS, US_TERM, term
 
@@ -29,7 +29,7 @@ DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade 
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
 # A question with these words asks for a country, and a country that acts is its answer
 # ("Which countries started the snapback process?").
-COUNTRY_TERMS = frozenset(term(word) for word in "country countries nation nations".split())
+COUNTRY_TERMS = frozenset(term(word) for word in ASKING_FOR_COUNTRY)
 PLACE_HEADS = frozenset(
     "embassy house palace hotel hall centre center building city capital island airport "
     "square street province region base site".split()

@@ -12,14 +12,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.places import SEATS_OF_GOVERNMENT, country_family, government_family, is_country
-from knowledge.terms import STOPWORDS, US_TERM, lemma, term
+from knowledge.places import (
+    ASKING_FOR_COUNTRY,
+    SEATS_OF_GOVERNMENT,
+    country_family,
+    government_family,
+    is_country,
+)
+from knowledge.terms import POSSESSIVE, STOPWORDS, US_TERM, lemma, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*\.?")
-POSSESSIVE = re.compile(r"['’]s$")
 # Lower-cased, "us" is the pronoun: only these spellings are the country.
 UNITED_STATES = frozenset({"US", "USA"})  # dots dropped: "U.S." is "US"
-ASKS_FOR_COUNTRY = re.compile(r"\b(?:countr(?:y|ies)|nationalit(?:y|ies)|nations?)\b", re.I)
+ASKS_FOR_COUNTRY = re.compile(rf"\b(?:{'|'.join(sorted(ASKING_FOR_COUNTRY))})\b", re.I)
 US_NAMED = re.compile(r"(?<![\w.])(?:U\.S\.(?:A\.)?|USA?|United States)(?!\w)")
 
 

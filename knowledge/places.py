@@ -53,6 +53,9 @@ IRREGULAR_DEMONYMS = {
 OTHER_NAMES = {"america": ("usa",), "britain": ("uk",)}
 # Names reports use for a country's government beside its capital ("the Kremlin said").
 SEATS_OF_GOVERNMENT = {"kremlin": "russia", "kiev": "ukraine"}
+# Words of a question that asks for a country itself ("Which countries…?", "what
+# nationality…"): its answer is another country, and a country that acts answers it.
+ASKING_FOR_COUNTRY = frozenset("country countries nation nations nationality nationalities".split())
 # Countries of more than one word by the one their kin goes by.
 SHORT_NAMES = {"United States": "usa", "United Kingdom": "uk"}
 # "Russia" → "Russian", "Iran" → "Iranian", "China" → "Chinese", "Israel" → "Israeli".
