@@ -3,7 +3,8 @@
 The schema comes from Parley's migrations (`storage.db.upgrade_database`); the rows —
 sources, articles, passages, passage_vectors (little-endian float32 BLOBs, as
 `storage.vectors.vector_to_blob` writes them), sentence_vectors (each sentence's vector drawn
-near its passage's, encoded by `storage.sentence_vectors.encode`) and the FTS5 `passage_terms`
+near its passage's, encoded by `storage.sentence_vectors.encode`, and random 8-bit token
+vectors on the shipped axes, a token a word and two more) and the FTS5 `passage_terms`
 — are written in
 bulk with plain SQL `executemany`, about 100× faster than one transaction per article through
 `Ingestor.store`. The rows are the ones ingestion would write: passage terms are
@@ -27,14 +28,24 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bench.corpus import GENERATOR_VERSION, Passage, VectorModel, Vectors, Vocabulary, passages
+from bench.corpus import (
+    DIMENSION,
+    GENERATOR_VERSION,
+    Passage,
+    VectorModel,
+    Vectors,
+    Vocabulary,
+    passages,
+)
 from knowledge.embedding import BUNDLED_MODEL_ID
 from knowledge.terms import index_terms
+from knowledge.token_vectors import axes_for
 from storage.db import create_database_engine, upgrade_database
 from storage.fulltext import RECOUNT_STATEMENTS
 from storage.sentence_vectors import encode
 
 CHUNK = 20_000
+TOKEN_AXES = axes_for(BUNDLED_MODEL_ID, DIMENSION)
 SOURCES = ["Reuters", "Associated Press", "AFP", "Bloomberg", "Kyiv Independent", "TASS"]
 Say = Callable[[str], None]
 
@@ -201,8 +212,8 @@ def _write_chunk(
     )
     connection.executemany("INSERT INTO passage_terms (rowid, terms) VALUES (?, ?)", term_rows)
     connection.executemany(
-        "INSERT INTO sentence_vectors (passage_id, model, dimension, sentences, vectors) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sentence_vectors (passage_id, model, dimension, sentences, vectors, "
+        "token_axes, token_counts, tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         sentence_rows,
     )
     return article_id
@@ -210,13 +221,30 @@ def _write_chunk(
 
 def _sentence_row(
     rng: np.random.Generator, passage_id: int, text: str, passage: Vectors, title: Vectors
-) -> tuple[int, str, int, str, bytes]:
+) -> tuple[int, str, int, str, bytes, str, str, bytes]:
     """A passage's sentences (the generator ends each with a full stop), their vectors
-    near the passage's, and its title's (its article's first passage's)."""
+    near the passage's, and its title's (its article's first passage's); their tokens'."""
     sentences = [part if part.endswith(".") else part + "." for part in text.split(". ")]
     near = VectorModel.queries(rng, np.repeat(passage[None, :], len(sentences), axis=0))
     rows = np.vstack([title[None, :], near]).astype(np.float32)
-    return (passage_id, BUNDLED_MODEL_ID, rows.shape[1], json.dumps(sentences), encode(rows))
+    counts = [len(sentence.split()) + 2 for sentence in sentences]
+    return (
+        passage_id,
+        BUNDLED_MODEL_ID,
+        rows.shape[1],
+        json.dumps(sentences),
+        encode(rows),
+        TOKEN_AXES.identity,
+        json.dumps(counts),
+        _random_codes(rng, sum(counts)),
+    )
+
+
+def _random_codes(rng: np.random.Generator, tokens: int) -> bytes:
+    """Token rows as `encode` lays them out (scales, then codes): random bytes, since what
+    the benchmark measures is reading and comparing them, not what they say."""
+    scales = np.full(tokens, 1 / 592, dtype="<f4")  # about unit length; decode rescales
+    return scales.tobytes() + rng.bytes(tokens * TOKEN_AXES.dimension)
 
 
 def _check_terms(texts: list[str], terms: list[str]) -> None:

@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from knowledge.terms import STOPWORDS, term, words
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: sentences' token vectors
 DIMENSION = 384
 TOPICS = 2_000
 SUBTOPICS = 25

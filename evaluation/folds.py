@@ -136,6 +136,15 @@ def write_squad_paragraphs(folder: Path, data_dir: Path = DEFAULT_DATA) -> list[
     return paths
 
 
+def squad_contexts(data_dir: Path = DEFAULT_DATA) -> list[str]:
+    """The text of every SQuAD paragraph of the sample, in order."""
+    return [
+        " ".join(paragraph["context"].split())
+        for article in _squad_articles(data_dir)
+        for paragraph in article["paragraphs"]
+    ]
+
+
 def squad_paragraphs_of(fold: str, paths: Sequence[Path]) -> list[Path]:
     """Of the files `write_squad_paragraphs` wrote, those of one fold's articles."""
     return [path for path in paths if _squad_fold(int(path.name.split("-")[0])) == fold]

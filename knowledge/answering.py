@@ -7,6 +7,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from knowledge.chunking import passage_sentences
 from knowledge.embedding import Embedder
 from knowledge.evidence import Candidate, coverage, feature_matrix
@@ -17,6 +20,7 @@ from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
 from knowledge.synonyms import alike_terms, as_reported
 from knowledge.terms import term, term_set, terms
+from knowledge.token_vectors import TokenAxes, axes_for, maxsim
 from knowledge.wordsim import WordSimilarity, content_words
 from storage.sentence_vectors import PassageSentences
 from storage.vectors import Matrix
@@ -108,9 +112,24 @@ class Evidence:
 class _Reading:
     facts: QuestionFacts
     vector: Matrix
+    tokens: Matrix  # the question's token vectors, on the stored tokens' axes
     weights: dict[str, float]
     sentences: list[tuple[str, RetrievedPassage, int, str | None]]
     known: dict[str, Matrix] = field(default_factory=dict)  # vectors stored at ingest
+    known_tokens: dict[str, Matrix] = field(default_factory=dict)  # and sentences' tokens
+
+    def missing(self) -> list[str]:
+        """The candidate sentences and titles whose vectors (or tokens) were not stored."""
+        titles = {passage.record.title for _, passage, _, _ in self.sentences}
+        return [
+            sentence
+            for sentence, _, _, _ in self.sentences
+            if sentence not in self.known or sentence not in self.known_tokens
+        ] + sorted(title for title in titles if title not in self.known)
+
+
+# A sentence's vector and its token vectors (float16 while cached: they are most of its size).
+_Embedded = tuple[Matrix, npt.NDArray[np.float16]]
 
 
 class Answerer:
@@ -124,14 +143,16 @@ class Answerer:
         model: RankingModel,
         words: WordSimilarity | None = None,
         stored: SentenceLookup | None = None,
+        token_axes: TokenAxes | None = None,
         cache_size: int = 20_000,
     ):
         self._embedder = embedder
+        self._axes = token_axes or axes_for(embedder.model_id, embedder.dimension)
         self._stored = stored
         self._words = words
         self._retriever = retriever
         self._model = model
-        self._cache: OrderedDict[str, Matrix] = OrderedDict()
+        self._cache: OrderedDict[str, _Embedded] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -147,37 +168,37 @@ class Answerer:
     def gather(self, questions: Sequence[str]) -> list[Evidence]:
         """The candidates of each question and their evidence features."""
         cleaned = [" ".join(question.split()) for question in questions]
-        vectors = self._embedder.embed(cleaned)
-        readings = [self._read(q, vector) for q, vector in zip(cleaned, vectors, strict=True)]
-        texts = [
-            text
-            for reading in readings
-            for text in _texts_to_embed(reading)
-            if text not in reading.known
+        vectors, tokens = self._embedder.embed_with_tokens(cleaned)
+        readings = [
+            self._read(q, vector, self._axes.project(own))
+            for q, vector, own in zip(cleaned, vectors, tokens, strict=True)
         ]
+        texts = [text for reading in readings for text in reading.missing()]
         computed = self._sentence_vectors(texts) if texts else {}
-        return [self._evidence(reading, {**computed, **reading.known}) for reading in readings]
+        return [self._evidence(reading, computed) for reading in readings]
 
-    def _read(self, question: str, vector: Matrix) -> _Reading:
+    def _read(self, question: str, vector: Matrix, tokens: Matrix) -> _Reading:
         """The passages retrieved for a question and the sentences worth scoring in them."""
         facts = analyse(question)
         if not question or not facts.terms:
-            return _Reading(facts, vector, {}, [])
+            return _Reading(facts, vector, tokens, {}, [])
         weights = self._retriever.term_weights(facts.terms)
         limit = PRESENT_PASSAGES_TO_READ if facts.about_present else PASSAGES_TO_READ
         passages = self._retriever.retrieve(vector=vector, weights=weights, limit=limit)
         stored = self._stored([p.record.passage_id for p in passages]) if self._stored else {}
         seen: set[str] = set()
         known: dict[str, Matrix] = {}
+        known_tokens: dict[str, Matrix] = {}
         sentences: list[tuple[str, RetrievedPassage, int, str | None]] = []
         for passage in passages:
             previous = None
-            for index, sentence in enumerate(_sentences_of(passage, stored, known)):
+            for index, sentence in enumerate(_sentences_of(passage, stored, known, known_tokens)):
                 if is_full_sentence(sentence) and sentence not in seen:
                     seen.add(sentence)
                     sentences.append((sentence, passage, index, previous))
                 previous = sentence
-        return _Reading(facts, vector, weights, _likeliest(sentences, weights), known)
+        likeliest = _likeliest(sentences, weights)
+        return _Reading(facts, vector, tokens, weights, likeliest, known, known_tokens)
 
     def _answer(self, evidence: Evidence) -> Answer:
         facts = evidence.facts
@@ -185,18 +206,28 @@ class Answerer:
         quotes = select_quotes(facts, evidence.candidates, probabilities, self._model)
         return Answer(facts.text, quotes=quotes, about_present=facts.about_present)
 
-    def _evidence(self, reading: _Reading, known: dict[str, Matrix]) -> Evidence:
+    def _evidence(self, reading: _Reading, computed: dict[str, _Embedded]) -> Evidence:
         """Every candidate sentence with its meaning and its features."""
         soft_terms = self._soft_terms(reading)
+
+        def vector(text: str) -> Matrix:
+            return reading.known[text] if text in reading.known else computed[text][0]
+
+        def tokens(text: str) -> Matrix:
+            if text in reading.known_tokens:
+                return reading.known_tokens[text]
+            return computed[text][1].astype(np.float32)
+
         candidates = [
             Candidate(
                 sentence=sentence,
                 passage=passage,
                 index=index,
                 previous=previous,
-                meaning=float(known[sentence] @ reading.vector),
-                title_meaning=float(known[passage.record.title] @ reading.vector),
+                meaning=float(vector(sentence) @ reading.vector),
+                title_meaning=float(vector(passage.record.title) @ reading.vector),
                 soft_terms=soft,
+                token_match=maxsim(reading.tokens, tokens(sentence)),
             )
             for (sentence, passage, index, previous), soft in zip(
                 reading.sentences, soft_terms, strict=True
@@ -224,15 +255,20 @@ class Answerer:
         self._words.learn(words + [word for own in said for word in own])
         return [self._words.soft_coverage(question, own, alike) for own in said]
 
-    def _sentence_vectors(self, sentences: Sequence[str]) -> dict[str, Matrix]:
-        """Sentence embeddings, remembered: the same passages come back for related questions."""
+    def _sentence_vectors(self, sentences: Sequence[str]) -> dict[str, _Embedded]:
+        """Sentence embeddings and token vectors, remembered: the same passages come back for
+        related questions."""
         with self._lock:
             known = {
                 sentence: self._cache[sentence] for sentence in sentences if sentence in self._cache
             }
         missing = [sentence for sentence in dict.fromkeys(sentences) if sentence not in known]
         if missing:
-            computed = self._embedder.embed(missing)
+            vectors, tokens = self._embedder.embed_with_tokens(missing)
+            computed = [
+                (vector, self._axes.project(own).astype(np.float16))
+                for vector, own in zip(vectors, tokens, strict=True)
+            ]
             known.update(zip(missing, computed, strict=True))
             with self._lock:
                 self._cache.update(zip(missing, computed, strict=True))
@@ -242,21 +278,21 @@ class Answerer:
 
 
 def _sentences_of(
-    passage: RetrievedPassage, stored: Mapping[int, PassageSentences], known: dict[str, Matrix]
+    passage: RetrievedPassage,
+    stored: Mapping[int, PassageSentences],
+    known: dict[str, Matrix],
+    known_tokens: dict[str, Matrix],
 ) -> Sequence[str]:
-    """The passage's sentences; their vectors and its title's go into `known` when stored."""
+    """The passage's sentences; their vectors (and tokens) and its title's go into `known`
+    (and `known_tokens`) when stored."""
     found = stored.get(passage.record.passage_id)
     if found is None:
         return passage_sentences(passage.record.text)
     known.update(zip(found.sentences, found.vectors, strict=True))
     known[passage.record.title] = found.title[0]
+    if found.tokens is not None:
+        known_tokens.update(zip(found.sentences, found.tokens, strict=True))
     return found.sentences
-
-
-def _texts_to_embed(reading: _Reading) -> list[str]:
-    """The candidate sentences and the titles of their articles."""
-    titles = {passage.record.title for _, passage, _, _ in reading.sentences}
-    return [sentence for sentence, _, _, _ in reading.sentences] + sorted(titles)
 
 
 def _likeliest(

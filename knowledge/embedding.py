@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from knowledge.token_vectors import unit_rows
 from storage.vectors import Matrix
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
@@ -44,6 +45,10 @@ class Embedder(Protocol):
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         """One L2-normalised float32 row per text."""
+
+    def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        """What `embed` gives, and from the same pass each text's token vectors (unit rows,
+        one per word piece, without the model's start and end markers)."""
 
     def count_tokens(self, text: str) -> int:
         """How many of the model's tokens the text takes."""
@@ -136,6 +141,21 @@ class SentenceTransformerEmbedder:
                 return self._encode(texts)
         return self._encode(texts)
 
+    def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32), []
+        if len(texts) <= SINGLE_THREAD_TEXTS:
+            with _one_thread():
+                return self._encode_with_tokens(texts)
+        return self._encode_with_tokens(texts)
+
+    def _encode_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        outputs = self._model.encode(
+            list(texts), batch_size=self._batch_size, output_value=None, show_progress_bar=False
+        )
+        vectors = np.stack([_numpy(output["sentence_embedding"]) for output in outputs])
+        return unit_rows(vectors), [_tokens(output) for output in outputs]
+
     def _encode(self, texts: Sequence[str]) -> Matrix:
         vectors = self._model.encode(
             list(texts),
@@ -148,6 +168,19 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
+
+
+def _numpy(tensor: Any) -> Matrix:
+    array: Matrix = tensor.detach().cpu().numpy().astype(np.float32)
+    return array
+
+
+def _tokens(output: dict[str, Any]) -> Matrix:
+    """The unit vectors of a text's own tokens: padding and [CLS]/[SEP] left out."""
+    mask = _numpy(output["attention_mask"]) > 0
+    tokens = _numpy(output["token_embeddings"])[mask]
+    inner = tokens[1:-1] if len(tokens) > 2 else tokens[:1]
+    return unit_rows(inner)
 
 
 class BundledEmbedder:
@@ -204,6 +237,9 @@ class BundledEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Matrix:
         return self.wait_until_loaded().embed(texts)
+
+    def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        return self.wait_until_loaded().embed_with_tokens(texts)
 
     def count_tokens(self, text: str) -> int:
         return self.wait_until_loaded().count_tokens(text)

@@ -62,6 +62,9 @@ FEATURES = (
     "measure_match",
     "measure_miss",
     "owner_conflict",
+    "token_match",
+    "token_match_gap",
+    "token_match_rank",
 )
 RECENCY_DAYS = 365.0
 MONTH_NUMBERS = {
@@ -93,6 +96,7 @@ class Candidate:
     meaning: float  # cosine to the question
     title_meaning: float  # cosine of its article's title to the question
     soft_terms: float  # the question's words it says, in the same words or close ones
+    token_match: float  # each question token's best match among its tokens, averaged
 
 
 def coverage(weights: dict[str, float], present: Set[str]) -> float:
@@ -114,7 +118,7 @@ def feature_matrix(
     _bm25(rows, weights, candidates)
     matrix = np.asarray([[row.get(name, 0.0) for name in FEATURES] for row in rows])
     columns = {name: index for index, name in enumerate(FEATURES)}
-    for source in ("meaning", "terms"):
+    for source in ("meaning", "terms", "token_match"):
         values = matrix[:, columns[source]]
         matrix[:, columns[f"{source}_gap"]] = values - values.max()
         ranks = np.argsort(np.argsort(-values, kind="stable"), kind="stable")
@@ -202,6 +206,7 @@ class _Context:
             "meaning": candidate.meaning,
             "terms": own,
             "soft_terms": candidate.soft_terms,
+            "token_match": candidate.token_match,
             "previous_terms": previous,
             # The sentence before says what the question asks; this one may give the answer.
             "previous_only": previous * (1.0 - own),

@@ -19,6 +19,7 @@ from knowledge.documents import Document, DocumentError, find_files, read_docume
 from knowledge.embedding import Embedder
 from knowledge.fingerprints import FingerprintIndex, minhash
 from knowledge.terms import index_terms
+from knowledge.token_vectors import TokenAxes, axes_for
 from storage import archive, changes, sentence_vectors
 from storage.fulltext import FullTextIndex
 from storage.vectors import Matrix, VectorIndex
@@ -87,8 +88,10 @@ class Ingestor:
         fingerprints: FingerprintIndex,
         max_bytes: int,
         follower: ArchiveFollower | None = None,
+        token_axes: TokenAxes | None = None,
     ) -> None:
         self._sessions = sessions
+        self._token_axes = token_axes or axes_for(embedder.model_id, embedder.dimension)
         self._follower = follower
         self._fingerprints = fingerprints
         self._embedder = embedder
@@ -138,7 +141,8 @@ class Ingestor:
         fresh = [plan for plan in plans if not self._is_stored(plan)]
         report.duplicates = [plan for plan in plans if plan not in fresh]
         for batch in _batches(fresh, EMBED_BATCH):
-            for plan, embedded in zip(batch, embed_plans(self._embedder, batch), strict=True):
+            embedded_batch = embed_plans(self._embedder, batch, self._token_axes)
+            for plan, embedded in zip(batch, embedded_batch, strict=True):
                 article_id = self._store_one(plan, embedded, digest)
                 if article_id is not None:
                     report.stored.append(plan)
@@ -195,7 +199,9 @@ class Ingestor:
             if stored is None:
                 return None  # another writer stored it since the check above
             article, ids = stored
-            for passage_id, (sentences, vectors) in zip(ids, embedded.sentences, strict=True):
+            for passage_id, (sentences, vectors, tokens) in zip(
+                ids, embedded.sentences, strict=True
+            ):
                 sentence_vectors.write(
                     session,
                     passage_id=passage_id,
@@ -203,6 +209,8 @@ class Ingestor:
                     vectors=vectors,
                     title=embedded.title,
                     model=self._embedder.model_id,
+                    tokens=tokens,
+                    token_axes=self._token_axes.identity,
                 )
             if digest is not None and digest(plan):
                 # Topic chats get it only when it is about one of their topics: matched now,
@@ -229,9 +237,14 @@ class Ingestor:
 
 
 def reindex(
-    *, sessions: sessionmaker[Session], embedder: Embedder, progress: Progress | None = None
+    *,
+    sessions: sessionmaker[Session],
+    embedder: Embedder,
+    progress: Progress | None = None,
+    token_axes: TokenAxes | None = None,
 ) -> int:
     """Re-embed every passage with the embedder's model in one transaction; returns the count."""
+    axes = token_axes or axes_for(embedder.model_id, embedder.dimension)
     done = 0
     with sessions.begin() as session:
         last_id = 0
@@ -239,7 +252,7 @@ def reindex(
             ids = [passage_id for passage_id, _ in batch]
             vectors = embedder.embed([text for _, text in batch])
             archive.replace_vectors(session, ids=ids, vectors=vectors, model=embedder.model_id)
-            _store_sentences(session, embedder, batch)
+            _store_sentences(session, embedder, axes, batch)
             last_id = ids[-1]
             done += len(ids)
             if progress:
@@ -250,16 +263,20 @@ def reindex(
 
 @dataclass(frozen=True)
 class EmbeddedPlan:
-    """An article's vectors: its passages', each passage's sentences', its title's."""
+    """An article's vectors: its passages', each passage's sentences' (with their tokens'),
+    its title's."""
 
     passages: Matrix
-    sentences: list[tuple[tuple[str, ...], Matrix]]
+    sentences: list[tuple[tuple[str, ...], Matrix, list[Matrix]]]
     title: Matrix
 
 
-def embed_plans(embedder: Embedder, plans: Sequence[ArticlePlan]) -> list[EmbeddedPlan]:
+def embed_plans(
+    embedder: Embedder, plans: Sequence[ArticlePlan], axes: TokenAxes
+) -> list[EmbeddedPlan]:
     """Every text the plans need embedded, in one batch: passages for retrieval, sentences
-    and titles for answering (stored now, so that answering embeds only the question)."""
+    and titles for answering (stored now, so that answering embeds only the question), and
+    from the same pass the sentences' token vectors, projected on the axes."""
     texts: dict[str, None] = {}
     for plan in plans:
         texts.update(dict.fromkeys(plan.passages))
@@ -267,17 +284,21 @@ def embed_plans(embedder: Embedder, plans: Sequence[ArticlePlan]) -> list[Embedd
             texts.update(dict.fromkeys(passage_sentences(passage)))
         texts[plan.document.title] = None
     ordered = list(texts)
-    vectors = np.asarray(embedder.embed(ordered), dtype=np.float32)
+    embedded, tokens = embedder.embed_with_tokens(ordered)
+    vectors = np.asarray(embedded, dtype=np.float32)
     row = {text: index for index, text in enumerate(ordered)}
 
     def rows(items: Sequence[str]) -> Matrix:
         return vectors[[row[item] for item in items]].reshape(len(items), vectors.shape[1])
 
+    def projected(items: Sequence[str]) -> list[Matrix]:
+        return [axes.project(tokens[row[item]]) for item in items]
+
     return [
         EmbeddedPlan(
             passages=rows(plan.passages),
             sentences=[
-                (sentences, rows(sentences))
+                (sentences, rows(sentences), projected(sentences))
                 for sentences in (passage_sentences(passage) for passage in plan.passages)
             ],
             title=rows([plan.document.title]),
@@ -287,13 +308,14 @@ def embed_plans(embedder: Embedder, plans: Sequence[ArticlePlan]) -> list[Embedd
 
 
 def _store_sentences(
-    session: Session, embedder: Embedder, passages: Sequence[tuple[int, str]]
+    session: Session, embedder: Embedder, axes: TokenAxes, passages: Sequence[tuple[int, str]]
 ) -> None:
-    """Re-embed and store the sentences of the passages (for a re-index)."""
+    """Re-embed and store the sentences of the passages and their tokens (for a re-index)."""
     titles = sentence_vectors.titles_of(session, passage_ids=[pid for pid, _ in passages])
     split = [(pid, passage_sentences(text)) for pid, text in passages]
     texts = list(dict.fromkeys([t for _, s in split for t in s] + list(titles.values())))
-    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    embedded, tokens = embedder.embed_with_tokens(texts)
+    vectors = np.asarray(embedded, dtype=np.float32)
     row = {text: index for index, text in enumerate(texts)}
     for passage_id, sentences in split:
         sentence_vectors.write(
@@ -303,6 +325,8 @@ def _store_sentences(
             vectors=vectors[[row[s] for s in sentences]].reshape(len(sentences), -1),
             title=vectors[[row[titles[passage_id]]]],
             model=embedder.model_id,
+            tokens=[axes.project(tokens[row[s]]) for s in sentences],
+            token_axes=axes.identity,
         )
 
 

@@ -17,6 +17,7 @@ from knowledge.catch_up import ArchiveFollower, FollowingRetriever
 from knowledge.embedding import Embedder, load_embedder, wait_until_loaded
 from knowledge.ingest import Ingestor, IngestReport
 from knowledge.ranking import load_ranking_model
+from knowledge.token_vectors import axes_for
 from knowledge.wordsim import word_similarity_for
 from parley.settings import Settings
 from storage import archive, changes
@@ -169,6 +170,7 @@ def _build(settings: Settings, *, embedder: Embedder | None, check_model: bool) 
     vectors = follower.vectors
     fulltext = fulltext_index_for(engine)
     wait_until_loaded(embedder)
+    token_axes = axes_for(embedder.model_id, embedder.dimension)
     ingestor = Ingestor(
         sessions=sessions,
         embedder=embedder,
@@ -177,6 +179,7 @@ def _build(settings: Settings, *, embedder: Embedder | None, check_model: bool) 
         fingerprints=follower.fingerprints,
         max_bytes=settings.max_article_bytes,
         follower=follower,
+        token_axes=token_axes,
     )
     retriever = FollowingRetriever(sessions=sessions, fulltext=fulltext, follower=follower)
     fetcher = Fetcher(
@@ -197,7 +200,8 @@ def _build(settings: Settings, *, embedder: Embedder | None, check_model: bool) 
             embedder=embedder,
             retriever=retriever,
             words=word_similarity_for(getattr(embedder, "model", None)),
-            stored=SentenceStore(sessions, model=embedder.model_id),
+            stored=SentenceStore(sessions, model=embedder.model_id, token_axes=token_axes.identity),
+            token_axes=token_axes,
             model=load_ranking_model(
                 Path(settings.answer_weights) if settings.answer_weights else None
             ),

@@ -152,7 +152,8 @@ class PassageVector(Base):
 
 class SentenceVectors(Base):
     """A passage's sentences (JSON) and their vectors, its article's title's first, as
-    8-bit codes with per-row scales (see storage.sentence_vectors)."""
+    8-bit codes with per-row scales (see storage.sentence_vectors); and the sentences' token
+    vectors alike, projected on the axes `token_axes` names, `token_counts` (JSON) a sentence."""
 
     __tablename__ = "sentence_vectors"
 
@@ -163,6 +164,9 @@ class SentenceVectors(Base):
     dimension: Mapped[int] = mapped_column(Integer)
     sentences: Mapped[str] = mapped_column(Text)
     vectors: Mapped[bytes] = mapped_column(LargeBinary)
+    token_axes: Mapped[str | None] = mapped_column(String(200), default=None)
+    token_counts: Mapped[str | None] = mapped_column(Text, default=None)
+    tokens: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
 
 
 class Subscription(Base):

@@ -4,7 +4,8 @@ Answering scores single sentences, not passages. Embedding them when a question 
 cost three quarters of an answer's time; stored beside the passage, they are one indexed
 read. Vectors are kept as 8-bit codes with a scale per sentence: a quarter of float32's
 size, and cosine similarities within about 0.01 of the exact ones, far below what tells
-one candidate from another.
+one candidate from another. Each sentence's token vectors (knowledge.token_vectors), already
+projected on fewer axes, are kept the same way, a row a token.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +32,8 @@ class PassageSentences:
     sentences: tuple[str, ...]
     vectors: Matrix  # one row per sentence
     title: Matrix  # one row
+    # Each sentence's token vectors, when stored on the axes the reader asked for.
+    tokens: tuple[Matrix, ...] | None = None
 
 
 def encode(vectors: Matrix) -> bytes:
@@ -63,24 +67,33 @@ def write(
     vectors: Matrix,
     title: Matrix,
     model: str,
+    tokens: Sequence[Matrix] | None = None,
+    token_axes: str | None = None,
 ) -> None:
-    """Store (or replace) one passage's sentences with their vectors and its title's."""
+    """Store (or replace) one passage's sentences with their vectors and its title's, and
+    the sentences' token vectors when given (with the name of the axes they are on)."""
     rows = np.vstack([np.asarray(title, dtype=np.float32).reshape(1, -1), vectors])
-    session.merge(
-        SentenceVectors(
-            passage_id=passage_id,
-            model=model,
-            dimension=int(rows.shape[1]),
-            sentences=json.dumps(list(sentences), ensure_ascii=False),
-            vectors=encode(rows),
-        )
+    row = SentenceVectors(
+        passage_id=passage_id,
+        model=model,
+        dimension=int(rows.shape[1]),
+        sentences=json.dumps(list(sentences), ensure_ascii=False),
+        vectors=encode(rows),
     )
+    if tokens is not None and token_axes is not None:
+        if len(tokens) != len(sentences):
+            raise ValueError(f"{len(tokens)} token sets for {len(sentences)} sentences")
+        row.token_axes = token_axes
+        row.token_counts = json.dumps([len(own) for own in tokens])
+        row.tokens = encode(np.vstack(tokens)) if any(len(own) for own in tokens) else b""
+    session.merge(row)
 
 
 def read(
-    session: Session, *, passage_ids: Iterable[int], model: str
+    session: Session, *, passage_ids: Iterable[int], model: str, token_axes: str | None = None
 ) -> dict[int, PassageSentences]:
-    """The stored sentences of the passages that have them for this model."""
+    """The stored sentences of the passages that have them for this model, with their token
+    vectors when they were stored on `token_axes`."""
     wanted = sorted(set(passage_ids))
     if not wanted:
         return {}
@@ -92,24 +105,46 @@ def read(
             SentenceVectors.dimension,
             SentenceVectors.sentences,
             SentenceVectors.vectors,
+            SentenceVectors.token_axes,
+            SentenceVectors.token_counts,
+            SentenceVectors.tokens,
         ).where(SentenceVectors.passage_id.in_(wanted), SentenceVectors.model == model)
     ):
         sentences = tuple(json.loads(row.sentences))
         vectors = decode(row.vectors, len(sentences) + 1, row.dimension)
-        found[row.passage_id] = PassageSentences(sentences, vectors[1:], vectors[:1])
+        tokens = None
+        if token_axes is not None and row.token_axes == token_axes:
+            tokens = _split_tokens(row.tokens or b"", json.loads(row.token_counts or "[]"))
+        found[row.passage_id] = PassageSentences(sentences, vectors[1:], vectors[:1], tokens)
     return found
+
+
+def _split_tokens(blob: bytes, counts: Sequence[int]) -> tuple[Matrix, ...]:
+    """Each sentence's rows of the token vectors `write` stored."""
+    total = sum(counts)
+    if total == 0:
+        return tuple(np.zeros((0, 0), dtype=np.float32) for _ in counts)
+    dimension = (len(blob) // total) - 4  # a float32 scale and the codes, a row
+    rows = decode(blob, total, dimension)
+    bounds = np.cumsum([0, *counts])
+    return tuple(rows[start:end] for start, end in pairwise(bounds))
 
 
 class SentenceStore:
     """Reads stored sentences for the answerer, in a session of its own."""
 
-    def __init__(self, sessions: sessionmaker[Session], *, model: str) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], *, model: str, token_axes: str | None = None
+    ) -> None:
         self._sessions = sessions
         self._model = model
+        self._token_axes = token_axes
 
     def __call__(self, passage_ids: Sequence[int]) -> dict[int, PassageSentences]:
         with self._sessions() as session:
-            return read(session, passage_ids=passage_ids, model=self._model)
+            return read(
+                session, passage_ids=passage_ids, model=self._model, token_axes=self._token_axes
+            )
 
 
 def titles_of(session: Session, *, passage_ids: Sequence[int]) -> dict[int, str]:

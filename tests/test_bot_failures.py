@@ -91,10 +91,17 @@ class GatedEmbedder:
         self.release = threading.Event()
 
     def embed(self, texts: Sequence[str]) -> Matrix:
+        self._gate(texts)
+        return self._inner.embed(texts)
+
+    def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        self._gate(texts)
+        return self._inner.embed_with_tokens(texts)
+
+    def _gate(self, texts: Sequence[str]) -> None:
         if self._slow_text in texts:
             self.entered.set()
             self.release.wait(timeout=30)
-        return self._inner.embed(texts)
 
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)

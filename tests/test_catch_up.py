@@ -33,6 +33,10 @@ class FlippedEmbedder(FakeEmbedder):
     def embed(self, texts: Sequence[str]) -> Matrix:
         return -super().embed(texts)
 
+    def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        vectors, tokens = super().embed_with_tokens(texts)
+        return -vectors, tokens
+
 
 @pytest.fixture
 def two_processes(settings: Settings) -> Iterator[tuple[Services, Services]]:

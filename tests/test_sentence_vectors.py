@@ -11,6 +11,7 @@ from knowledge.ingest import reindex
 from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
 from parley.services import Services
+from storage import sentence_vectors
 from storage.sentence_vectors import decode, encode
 from tests.conftest import SEED_ARTICLE
 from tests.support.fake_embedder import FakeEmbedder
@@ -89,3 +90,67 @@ def test_eight_bit_codes_keep_similarities_within_a_hundredth() -> None:
     restored = decode(encode(vectors), 50, 384)
 
     assert np.abs(restored @ query - vectors @ query).max() < 0.01
+
+
+def stored_token_axes(services: Services) -> list[str | None]:
+    with services.sessions() as session:
+        rows = session.execute(text("SELECT token_axes FROM sentence_vectors")).scalars()
+        return list(rows)
+
+
+def test_token_vectors_are_stored_at_ingest_and_an_archive_without_them_answers_the_same(
+    services: Services, fake_embedder: FakeEmbedder
+) -> None:
+    ingest_seed(services)
+    assert set(stored_token_axes(services)) == {f"{fake_embedder.model_id}@whole"}
+    before = [answer.text for answer in services.answerer.ask_many(QUESTIONS)]
+    with services.sessions.begin() as session:  # an archive from before revision 0017
+        session.execute(
+            text(
+                "UPDATE sentence_vectors SET token_axes = NULL, token_counts = NULL, tokens = NULL"
+            )
+        )
+    fake_embedder.calls.clear()
+
+    after = [answer.text for answer in services.answerer.ask_many(QUESTIONS)]
+
+    assert after == before
+    assert len(fake_embedder.calls) == 2  # the questions, then the sentences' tokens
+
+    reindex(sessions=services.sessions, embedder=fake_embedder)
+    assert set(stored_token_axes(services)) == {f"{fake_embedder.model_id}@whole"}
+
+
+def test_token_vectors_round_trip_and_are_withheld_from_a_reader_on_other_axes(
+    services: Services,
+) -> None:
+    ingest_seed(services)
+    with services.sessions() as session:
+        passage_id = session.execute(text("SELECT min(passage_id) FROM sentence_vectors")).scalar()
+    tokens = [np.eye(3, 4, dtype=np.float32), np.zeros((0, 4), np.float32), np.eye(1, 4, 2)]
+    with services.sessions.begin() as session:
+        sentence_vectors.write(
+            session,
+            passage_id=passage_id,
+            sentences=["One.", "Two.", "Three."],
+            vectors=np.eye(3, 4, dtype=np.float32),
+            title=np.eye(1, 4, dtype=np.float32),
+            model="m",
+            tokens=tokens,
+            token_axes="m@test",
+        )
+
+    with services.sessions() as session:
+        same = sentence_vectors.read(
+            session, passage_ids=[passage_id], model="m", token_axes="m@test"
+        )
+        other = sentence_vectors.read(
+            session, passage_ids=[passage_id], model="m", token_axes="m@x"
+        )
+
+    restored = same[passage_id].tokens
+    assert restored is not None
+    assert [len(own) for own in restored] == [3, 0, 1]
+    assert np.allclose(restored[0], tokens[0]) and np.allclose(restored[2], tokens[2])
+    assert other[passage_id].tokens is None
+    assert other[passage_id].sentences == ("One.", "Two.", "Three.")

@@ -25,7 +25,7 @@ def candidate(
         published_at=datetime.fromisoformat(date),
     )
     passage_found = RetrievedPassage(record=record, fused=0.1, dense=0.5)
-    return Candidate(sentence, passage_found, index, None, 0.5, 0.3, 0.5)
+    return Candidate(sentence, passage_found, index, None, 0.5, 0.3, 0.5, 0.5)
 
 
 def column(matrix: np.ndarray, name: str) -> list[float]:

@@ -26,13 +26,24 @@ class FakeEmbedder:
         matrix = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in terms(text):
-                bucket = int.from_bytes(
-                    hashlib.blake2b(word.encode(), digest_size=4).digest(), "big"
-                )
-                matrix[row, bucket % self.dimension] += 1.0
+                matrix[row, self._bucket(word)] += 1.0
             norm = float(np.linalg.norm(matrix[row]))
             matrix[row] = matrix[row] / norm if norm else matrix[row]
         return matrix
+
+    def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
+        """The same vectors, and a one-hot token vector a term: equal terms match exactly."""
+        tokens = []
+        for text in texts:
+            own = np.zeros((len(terms(text)), self.dimension), dtype=np.float32)
+            for row, word in enumerate(terms(text)):
+                own[row, self._bucket(word)] = 1.0
+            tokens.append(own)
+        return self.embed(texts), tokens
+
+    def _bucket(self, word: str) -> int:
+        digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
+        return int.from_bytes(digest, "big") % self.dimension
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
