@@ -57,6 +57,9 @@ class PrecomputedQuestions:
     def count_tokens(self, text: str) -> int:
         return self._embedder.count_tokens(text)
 
+    def token_words(self, text: str) -> list[str]:
+        return self._embedder.token_words(text)
+
     def embed(self, texts: Sequence[str]) -> Matrix:
         missing = [text for text in texts if text not in self._known]
         computed = dict(zip(missing, self._embedder.embed(missing), strict=True))

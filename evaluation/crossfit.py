@@ -29,8 +29,8 @@ from knowledge.ranking import RankingModel
 
 # Each fold's model, fitted without it, and the refusal thresholds it was chosen among.
 FoldModels = dict[str, tuple[RankingModel, list[float]]]
-CACHE = folds.REPOSITORY / "evaluation" / "results" / "train-evidence.pkl"
-SEED_CACHE = folds.REPOSITORY / "evaluation" / "results" / "seed-evidence.pkl"
+CACHE = folds.TRAIN_EVIDENCE
+SEED_CACHE = folds.SEED_EVIDENCE
 
 
 @dataclass(frozen=True)

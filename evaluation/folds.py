@@ -20,6 +20,10 @@ DEFAULT_DATA = REPOSITORY.parent / "shared" / "data"
 WEIGHTS = REPOSITORY / "evaluation" / "weights"
 SEED_QUESTIONS = REPOSITORY / "tests" / "eval" / "seed_questions.json"
 SEEDS = REPOSITORY / "seeds"
+# The evidence `make train` gathers (retrieval and embeddings, the slow part), reused by
+# `make train TRAIN_ARGS=--reuse` and by evaluation.crossfit; the seed questions' likewise.
+TRAIN_EVIDENCE = REPOSITORY / "evaluation" / "results" / "train-evidence.pkl"
+SEED_EVIDENCE = REPOSITORY / "evaluation" / "results" / "seed-evidence.pkl"
 
 NEGOTIATIONS = "negotiations-dev"
 SQUAD_FILE = Path("squad2-train-sample") / "train-v2.0-first10.json"

@@ -36,7 +36,7 @@ from knowledge.ranking import DEFAULT_WEIGHTS, RankingModel, untrained_model
 from parley.services import Services, build_services
 from parley.settings import Settings
 
-CACHE = folds.REPOSITORY / "evaluation" / "results" / "train-evidence.pkl"
+CACHE = folds.TRAIN_EVIDENCE
 BATCH = 32
 DATASETS = ("negotiations", "squad", "elsewhere")
 OTHER_FOLD = {"a": "b", "b": "a"}
@@ -70,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cached.update(gather_all(args.data, only=missing))
         CACHE.parent.mkdir(parents=True, exist_ok=True)
         CACHE.write_bytes(pickle.dumps(cached))
+        # Gathered by older code: evaluation.crossfit gathers the seed evidence again.
+        folds.SEED_EVIDENCE.unlink(missing_ok=True)
     samples = {name: [_refresh(s) for s in items] for name, items in cached.items()}
     for fold in folds.FOLDS:
         training = {name: [s for s in items if s.fold != fold] for name, items in samples.items()}

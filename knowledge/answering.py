@@ -19,7 +19,7 @@ from knowledge.ranking import RankingModel
 from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
 from knowledge.synonyms import alike_terms, as_reported
-from knowledge.terms import term, term_set, terms
+from knowledge.terms import STOPWORDS, term, term_set, terms
 from knowledge.token_vectors import TokenAxes, axes_for, maxsim
 from knowledge.wordsim import WordSimilarity, content_words
 from storage.sentence_vectors import PassageSentences
@@ -113,6 +113,8 @@ class _Reading:
     facts: QuestionFacts
     vector: Matrix
     tokens: Matrix  # the question's token vectors, on the stored tokens' axes
+    # For each of them, its word's term and the terms reporters say it with (synonyms).
+    token_synonyms: list[_Synonyms]
     weights: dict[str, float]
     sentences: list[tuple[str, RetrievedPassage, int, str | None]]
     known: dict[str, Matrix] = field(default_factory=dict)  # vectors stored at ingest
@@ -128,6 +130,7 @@ class _Reading:
         ] + sorted(title for title in titles if title not in self.known)
 
 
+_Synonyms = tuple[str, frozenset[str]] | None
 # A sentence's vector and its token vectors (float16 while cached: they are most of its size).
 _Embedded = tuple[Matrix, npt.NDArray[np.float16]]
 
@@ -180,8 +183,9 @@ class Answerer:
     def _read(self, question: str, vector: Matrix, tokens: Matrix) -> _Reading:
         """The passages retrieved for a question and the sentences worth scoring in them."""
         facts = analyse(question)
+        synonyms = self._token_synonyms(question, facts, len(tokens))
         if not question or not facts.terms:
-            return _Reading(facts, vector, tokens, {}, [])
+            return _Reading(facts, vector, tokens, synonyms, {}, [])
         weights = self._retriever.term_weights(facts.terms)
         limit = PRESENT_PASSAGES_TO_READ if facts.about_present else PASSAGES_TO_READ
         passages = self._retriever.retrieve(vector=vector, weights=weights, limit=limit)
@@ -198,7 +202,19 @@ class Answerer:
                     sentences.append((sentence, passage, index, previous))
                 previous = sentence
         likeliest = _likeliest(sentences, weights)
-        return _Reading(facts, vector, tokens, weights, likeliest, known, known_tokens)
+        return _Reading(facts, vector, tokens, synonyms, weights, likeliest, known, known_tokens)
+
+    def _token_synonyms(self, question: str, facts: QuestionFacts, count: int) -> list[_Synonyms]:
+        """Each question token's word's term and its synonyms (knowledge.synonyms), for the
+        content words that have some: the model's token vectors do not know that reports say
+        "team" for "delegation", or name a role ("presidential aide") for "role"."""
+        words = self._embedder.token_words(question)[:count]
+        content = [
+            w if w.isalnum() and len(w) > 1 and w.lower() not in STOPWORDS else "" for w in words
+        ]
+        alike = alike_terms([word for word in dict.fromkeys(content) if word], facts)
+        found = [(term(word), alike[word]) if word in alike else None for word in content]
+        return found + [None] * (count - len(found))
 
     def _answer(self, evidence: Evidence) -> Answer:
         facts = evidence.facts
@@ -227,7 +243,9 @@ class Answerer:
                 meaning=float(vector(sentence) @ reading.vector),
                 title_meaning=float(vector(passage.record.title) @ reading.vector),
                 soft_terms=soft,
-                token_match=maxsim(reading.tokens, tokens(sentence)),
+                token_match=maxsim(
+                    reading.tokens, tokens(sentence), _said_otherwise(reading, sentence)
+                ),
             )
             for (sentence, passage, index, previous), soft in zip(
                 reading.sentences, soft_terms, strict=True
@@ -275,6 +293,23 @@ class Answerer:
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
         return known
+
+
+def _is_content(word: str) -> bool:
+    return word.isalnum() and len(word) > 1 and word.lower() not in STOPWORDS
+
+
+def _said_otherwise(reading: _Reading, sentence: str) -> npt.NDArray[np.bool_] | None:
+    """Which question tokens the sentence says with a synonym rather than the word itself."""
+    if not any(reading.token_synonyms):
+        return None
+    said = term_set(sentence)
+    return np.array(
+        [
+            found is not None and found[0] not in said and not said.isdisjoint(found[1])
+            for found in reading.token_synonyms
+        ]
+    )
 
 
 def _sentences_of(

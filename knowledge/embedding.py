@@ -53,6 +53,9 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int:
         """How many of the model's tokens the text takes."""
 
+    def token_words(self, text: str) -> list[str]:
+        """The word each of the text's token vectors (`embed_with_tokens`) belongs to."""
+
     @property
     def max_tokens(self) -> int:
         """How many tokens the model reads before it truncates."""
@@ -169,6 +172,16 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._model.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
 
+    def token_words(self, text: str) -> list[str]:
+        tokenizer = self._model.tokenizer
+        words = [
+            word for word, _ in tokenizer.backend_tokenizer.pre_tokenizer.pre_tokenize_str(text)
+        ]
+        pieces = tokenizer(
+            text, add_special_tokens=False, truncation=True, max_length=self.max_tokens - 2
+        )
+        return [words[index] if index is not None else "" for index in pieces.word_ids()]
+
 
 def _numpy(tensor: Any) -> Matrix:
     array: Matrix = tensor.detach().cpu().numpy().astype(np.float32)
@@ -243,6 +256,9 @@ class BundledEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return self.wait_until_loaded().count_tokens(text)
+
+    def token_words(self, text: str) -> list[str]:
+        return self.wait_until_loaded().token_words(text)
 
 
 def wait_until_loaded(embedder: Embedder) -> None:

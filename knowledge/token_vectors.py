@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from storage.vectors import Matrix
 
@@ -89,8 +90,12 @@ def fit_axes(token_sets: Sequence[Matrix], count: int = AXES) -> Matrix:
     return fitted
 
 
-def maxsim(question: Matrix, sentence: Matrix) -> float:
-    """The mean, over the question's tokens, of each one's best cosine in the sentence."""
+def maxsim(question: Matrix, sentence: Matrix, met: npt.NDArray[np.bool_] | None = None) -> float:
+    """The mean, over the question's tokens, of each one's best cosine in the sentence; a
+    token the sentence is known to say in other words (`met`) counts as fully matched."""
     if len(question) == 0 or len(sentence) == 0:
         return 0.0
-    return float((question @ sentence.T).max(axis=1).mean())
+    best = (question @ sentence.T).max(axis=1)
+    if met is not None:
+        best = np.where(met, 1.0, best)
+    return float(best.mean())

@@ -106,6 +106,9 @@ class GatedEmbedder:
     def count_tokens(self, text: str) -> int:
         return self._inner.count_tokens(text)
 
+    def token_words(self, text: str) -> list[str]:
+        return self._inner.token_words(text)
+
 
 async def test_a_question_in_progress_does_not_hold_up_other_chats(
     bot_api: BotApiServer, bot_settings: Settings, real_embedder: Embedder

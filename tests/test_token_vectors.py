@@ -107,3 +107,13 @@ def test_a_text_has_one_token_vector_a_word_piece_from_the_pass_that_embeds_it(
     assert np.allclose(vectors, real_embedder.embed(texts), atol=1e-5)
     assert [len(own) for own in tokens] == [real_embedder.count_tokens(t) - 2 for t in texts]
     assert all(np.allclose(np.linalg.norm(own, axis=1), 1.0, atol=1e-5) for own in tokens)
+
+
+def test_a_question_token_the_sentence_says_in_other_words_counts_as_met() -> None:
+    # "What role does Medinsky hold?" of "presidential aide Vladimir Medinsky": the model's
+    # tokens do not know that "aide" names a role; the synonyms table does.
+    question = one_hot(0, 1, 2)
+    sentence = one_hot(0, 5)
+
+    assert maxsim(question, sentence) == pytest.approx(1 / 3)
+    assert maxsim(question, sentence, np.array([False, True, False])) == pytest.approx(2 / 3)

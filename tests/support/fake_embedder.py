@@ -41,6 +41,9 @@ class FakeEmbedder:
             tokens.append(own)
         return self.embed(texts), tokens
 
+    def token_words(self, text: str) -> list[str]:
+        return terms(text)
+
     def _bucket(self, word: str) -> int:
         digest = hashlib.blake2b(word.encode(), digest_size=4).digest()
         return int.from_bytes(digest, "big") % self.dimension
