@@ -209,9 +209,7 @@ class Answerer:
         content words that have some: the model's token vectors do not know that reports say
         "team" for "delegation", or name a role ("presidential aide") for "role"."""
         words = self._embedder.token_words(question)[:count]
-        content = [
-            w if w.isalnum() and len(w) > 1 and w.lower() not in STOPWORDS else "" for w in words
-        ]
+        content = [word if _is_content(word) else "" for word in words]
         alike = alike_terms([word for word in dict.fromkeys(content) if word], facts)
         found = [(term(word), alike[word]) if word in alike else None for word in content]
         return found + [None] * (count - len(found))
@@ -296,6 +294,7 @@ class Answerer:
 
 
 def _is_content(word: str) -> bool:
+    """A word that carries meaning: not a stopword, a letter, a number or punctuation."""
     return word.isalnum() and len(word) > 1 and word.lower() not in STOPWORDS
 
 
