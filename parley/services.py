@@ -20,7 +20,7 @@ from knowledge.ranking import load_ranking_model
 from knowledge.token_vectors import axes_for
 from knowledge.wordsim import word_similarity_for
 from parley.settings import Settings
-from storage import archive, changes
+from storage import archive, changes, sentence_vectors
 from storage.db import create_database_engine, session_factory, upgrade_database
 from storage.fulltext import FullTextIndex, fulltext_index_for
 from storage.sentence_vectors import SentenceStore
@@ -94,6 +94,18 @@ def check_embedding_model(sessions: sessionmaker[Session], embedder: Embedder) -
             f"model is {embedder.model_id}. Vectors of two models cannot be mixed: run "
             "`parley reindex` to re-embed every passage with the configured model, or set "
             "EMBEDDING_MODEL back."
+        )
+
+
+def _warn_without_token_vectors(sessions: sessionmaker[Session], identity: str) -> None:
+    """Say so when the archive's sentences were stored without token vectors on these axes
+    (before migration 0017, or with other axes): answers then compute them, ~0.3 s each."""
+    with sessions() as session:
+        stored, axes = sentence_vectors.oldest_token_axes(session)
+    if stored and axes != identity:
+        log.warning(
+            "The archive's sentences were stored without the token vectors answers use, so "
+            "each answer computes them (slower); run `parley reindex` once to store them."
         )
 
 
@@ -171,6 +183,7 @@ def _build(settings: Settings, *, embedder: Embedder | None, check_model: bool) 
     fulltext = fulltext_index_for(engine)
     wait_until_loaded(embedder)
     token_axes = axes_for(embedder.model_id, embedder.dimension)
+    _warn_without_token_vectors(sessions, token_axes.identity)
     ingestor = Ingestor(
         sessions=sessions,
         embedder=embedder,

@@ -130,6 +130,16 @@ def _split_tokens(blob: bytes, counts: Sequence[int]) -> tuple[Matrix, ...]:
     return tuple(rows[start:end] for start, end in pairwise(bounds))
 
 
+def oldest_token_axes(session: Session) -> tuple[bool, str | None]:
+    """Whether any passage has stored sentences, and the axes its oldest one's token vectors
+    are on (None: stored before it had any). One row by its key: a scan would read every
+    stored vector."""
+    row = session.execute(
+        select(SentenceVectors.token_axes).order_by(SentenceVectors.passage_id).limit(1)
+    ).first()
+    return (row is not None, row.token_axes if row is not None else None)
+
+
 class SentenceStore:
     """Reads stored sentences for the answerer, in a session of its own."""
 

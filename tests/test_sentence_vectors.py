@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 from sqlalchemy import text
@@ -10,7 +12,8 @@ from knowledge.answering import Answerer
 from knowledge.ingest import reindex
 from knowledge.ranking import load_ranking_model
 from knowledge.retrieval import Retriever
-from parley.services import Services
+from parley.services import Services, build_services
+from parley.settings import Settings
 from storage import sentence_vectors
 from storage.sentence_vectors import decode, encode
 from tests.conftest import SEED_ARTICLE
@@ -92,6 +95,13 @@ def test_eight_bit_codes_keep_similarities_within_a_hundredth() -> None:
     assert np.abs(restored @ query - vectors @ query).max() < 0.01
 
 
+def forget_token_vectors(services: Services) -> None:
+    """Make the archive one from before revision 0017, which stored no token vectors."""
+    forgotten = "token_axes = NULL, token_counts = NULL, tokens = NULL"
+    with services.sessions.begin() as session:
+        session.execute(text(f"UPDATE sentence_vectors SET {forgotten}"))
+
+
 def stored_token_axes(services: Services) -> list[str | None]:
     with services.sessions() as session:
         rows = session.execute(text("SELECT token_axes FROM sentence_vectors")).scalars()
@@ -104,12 +114,7 @@ def test_token_vectors_are_stored_at_ingest_and_an_archive_without_them_answers_
     ingest_seed(services)
     assert set(stored_token_axes(services)) == {f"{fake_embedder.model_id}@whole"}
     before = [answer.text for answer in services.answerer.ask_many(QUESTIONS)]
-    with services.sessions.begin() as session:  # an archive from before revision 0017
-        session.execute(
-            text(
-                "UPDATE sentence_vectors SET token_axes = NULL, token_counts = NULL, tokens = NULL"
-            )
-        )
+    forget_token_vectors(services)  # an archive from before revision 0017
     fake_embedder.calls.clear()
 
     after = [answer.text for answer in services.answerer.ask_many(QUESTIONS)]
@@ -154,3 +159,17 @@ def test_token_vectors_round_trip_and_are_withheld_from_a_reader_on_other_axes(
     assert np.allclose(restored[0], tokens[0]) and np.allclose(restored[2], tokens[2])
     assert other[passage_id].tokens is None
     assert other[passage_id].sentences == ("One.", "Two.", "Three.")
+
+
+def test_an_archive_stored_without_token_vectors_says_at_start_to_reindex(
+    settings: Settings, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    ingest_seed(services)
+    with caplog.at_level(logging.WARNING, logger="parley.services"):
+        build_services(settings, embedder=FakeEmbedder()).close()
+    assert "parley reindex" not in caplog.text
+
+    forget_token_vectors(services)
+    with caplog.at_level(logging.WARNING, logger="parley.services"):
+        build_services(settings, embedder=FakeEmbedder()).close()
+    assert "run `parley reindex` once to store them" in caplog.text
