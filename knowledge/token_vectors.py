@@ -9,7 +9,7 @@ answer ranking was offered (README, Quality, sessions 9 and 15).
 The token vectors of every sentence are stored at ingest, so a question costs only its own
 forward pass. Stored whole they would take ~8 KB a sentence; projected on the 64 principal
 axes of the bundled model's token vectors (`token_axes.npz`, made by
-`python -m evaluation.token_axes`) and kept as 8-bit codes, about 1.4 KB, with the ranking
+`python -m evaluation.token_axes`) and kept as 8-bit codes, about 1.5 KB, with the ranking
 as good as with the full vectors.
 """
 
