@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,13 +40,12 @@ from bench.corpus import (
 )
 from knowledge.embedding import BUNDLED_MODEL_ID
 from knowledge.terms import index_terms
-from knowledge.token_vectors import axes_for
+from knowledge.token_vectors import TokenAxes, axes_for
 from storage.db import create_database_engine, upgrade_database
 from storage.fulltext import RECOUNT_STATEMENTS
 from storage.sentence_vectors import encode
 
 CHUNK = 20_000
-TOKEN_AXES = axes_for(BUNDLED_MODEL_ID, DIMENSION)
 SOURCES = ["Reuters", "Associated Press", "AFP", "Bloomberg", "Kyiv Independent", "TASS"]
 Say = Callable[[str], None]
 
@@ -219,6 +219,12 @@ def _write_chunk(
     return article_id
 
 
+@lru_cache(maxsize=1)
+def token_axes() -> TokenAxes:
+    """The axes Parley stores the bundled model's token vectors on, read once when needed."""
+    return axes_for(BUNDLED_MODEL_ID, DIMENSION)
+
+
 def _sentence_row(
     rng: np.random.Generator, passage_id: int, text: str, passage: Vectors, title: Vectors
 ) -> tuple[int, str, int, str, bytes, str, str, bytes]:
@@ -234,7 +240,7 @@ def _sentence_row(
         rows.shape[1],
         json.dumps(sentences),
         encode(rows),
-        TOKEN_AXES.identity,
+        token_axes().identity,
         json.dumps(counts),
         _random_codes(passage_id, sum(counts)),
     )
@@ -245,7 +251,7 @@ def _random_codes(passage_id: int, tokens: int) -> bytes:
     the benchmark measures is reading and comparing them, not what they say. Drawn apart
     from the archive's generator, so that its texts and vectors stay those of version 2."""
     scales = np.full(tokens, 1 / 592, dtype="<f4")  # about unit length; decode rescales
-    codes = np.random.default_rng(passage_id).bytes(tokens * TOKEN_AXES.dimension)
+    codes = np.random.default_rng(passage_id).bytes(tokens * token_axes().dimension)
     return scales.tobytes() + codes
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.archive import TOKEN_AXES, Say, ensure_archive, load_matrix
+from bench.archive import Say, ensure_archive, load_matrix, token_axes
 from bench.corpus import DIMENSION, VectorModel, Vectors, question_words
 from bench.int8_scan import Int8Scan
 from bench.stats import latency_summary, ratio
@@ -69,8 +69,9 @@ class PrecomputedQuestions:
     def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
         """The synthetic vectors, and token vectors from the model's pass over the texts: a
         real question's pass gives both, so the benchmark pays for it once."""
-        _, tokens = self._embedder.embed_with_tokens(texts)
-        return self.embed(texts), tokens
+        vectors, tokens = self._embedder.embed_with_tokens(texts)
+        rows = [self._known.get(text, vector) for text, vector in zip(texts, vectors, strict=True)]
+        return (np.stack(rows).astype(np.float32) if rows else vectors), tokens
 
 
 def brute_force(ids: npt.NDArray[np.int64], matrix: Vectors, query: Matrix) -> list[int]:
@@ -187,9 +188,9 @@ def measure_size(
         model=load_ranking_model(),
         words=word_similarity_for(getattr(embedder, "model", None)),
         stored=SentenceStore(  # as build_services wires it
-            sessions, model=BUNDLED_MODEL_ID, token_axes=TOKEN_AXES.identity
+            sessions, model=BUNDLED_MODEL_ID, token_axes=token_axes().identity
         ),
-        token_axes=TOKEN_AXES,
+        token_axes=token_axes(),
     )
     subjects = Subjects(
         ids, matrix, index, Int8Scan(ids, matrix), fulltext,

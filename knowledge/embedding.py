@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,6 +115,11 @@ def _one_thread() -> Iterator[None]:
             torch.set_num_threads(previous)
 
 
+def _threads_for(count: int) -> AbstractContextManager[None]:
+    """One thread for a few texts (a question), every thread for a batch."""
+    return _one_thread() if count <= SINGLE_THREAD_TEXTS else nullcontext()
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model loaded from local files only."""
 
@@ -139,18 +144,14 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> Matrix:
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32)
-        if len(texts) <= SINGLE_THREAD_TEXTS:
-            with _one_thread():
-                return self._encode(texts)
-        return self._encode(texts)
+        with _threads_for(len(texts)):
+            return self._encode(texts)
 
     def embed_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
         if not texts:
             return np.empty((0, self.dimension), dtype=np.float32), []
-        if len(texts) <= SINGLE_THREAD_TEXTS:
-            with _one_thread():
-                return self._encode_with_tokens(texts)
-        return self._encode_with_tokens(texts)
+        with _threads_for(len(texts)):
+            return self._encode_with_tokens(texts)
 
     def _encode_with_tokens(self, texts: Sequence[str]) -> tuple[Matrix, list[Matrix]]:
         outputs = self._model.encode(

@@ -129,7 +129,8 @@ def _place(index: int, groups: list[list[int]], candidates: Sequence[Candidate])
     for group in groups:
         first = candidates[group[0]]
         if first.passage.record.passage_id == candidate.passage.record.passage_id and any(
-            abs(candidates[i].index - candidate.index) == 1 for i in group
+            _adjacent(candidates[i], candidate) or _adjacent(candidate, candidates[i])
+            for i in group
         ):
             group.append(index)
             return True
@@ -164,12 +165,14 @@ def _joined(sentences: Sequence[Candidate]) -> str:
     """The sentences in reading order, an ellipsis where the article says more between."""
     text = sentences[0].sentence
     for before, after in pairwise(sentences):
-        adjacent = (
-            before.passage.record.passage_id == after.passage.record.passage_id
-            and after.index == before.index + 1
-        )
-        text += (" " if adjacent else " … ") + after.sentence
+        text += (" " if _adjacent(before, after) else " … ") + after.sentence
     return text
+
+
+def _adjacent(before: Candidate, after: Candidate) -> bool:
+    """Whether `after` is the sentence right after `before` in the same passage."""
+    same = before.passage.record.passage_id == after.passage.record.passage_id
+    return same and after.index == before.index + 1
 
 
 def _newest(quotes: Sequence[Quote]) -> datetime | None:

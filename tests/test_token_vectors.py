@@ -109,6 +109,18 @@ def test_a_text_has_one_token_vector_a_word_piece_from_the_pass_that_embeds_it(
     assert all(np.allclose(np.linalg.norm(own, axis=1), 1.0, atol=1e-5) for own in tokens)
 
 
+@pytest.mark.model
+def test_each_token_vector_is_told_the_word_it_belongs_to(real_embedder: Embedder) -> None:
+    # The synonyms table works on words, the model on word pieces: "Medinsky" is two.
+    question = "What role does Medinsky hold?"
+
+    _, [tokens] = real_embedder.embed_with_tokens([question])
+    words = real_embedder.token_words(question)
+
+    assert len(words) == len(tokens)
+    assert words == ["What", "role", "does", "Medinsky", "Medinsky", "hold", "?"]
+
+
 def test_a_question_token_the_sentence_says_in_other_words_counts_as_met() -> None:
     # "What role does Medinsky hold?" of "presidential aide Vladimir Medinsky": the model's
     # tokens do not know that "aide" names a role; the synonyms table does.
