@@ -65,7 +65,8 @@ def refresh(sample: Sample) -> Sample:
 def seed_samples() -> list[Sample]:
     """Evidence for the seed questions over the seed article alone, gathered once."""
     if not SEED_CACHE.exists():
-        from evaluation.train import Corpus, gather  # the real services: loaded only here
+        from evaluation.corpora import Corpus
+        from evaluation.train import gather  # the real services: loaded only here
 
         with tempfile.TemporaryDirectory(prefix="parley-seed-") as scratch:
             corpus = Corpus("seed", folds.seed_questions(), [folds.SEEDS])

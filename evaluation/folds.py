@@ -52,6 +52,8 @@ class Question:
     stale: tuple[str, ...] = ()  # superseded answers; quoting one is a stale reply
     fold: str | None = None  # "a", "b", or None for questions never trained on
     as_of: str | None = None  # for time questions: the date of the newest evidence
+    # The name of the file that holds its answer (a news article, a SQuAD paragraph's file).
+    source: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -71,6 +73,7 @@ def negotiation_questions(data_dir: Path = DEFAULT_DATA) -> list[Question]:
             stale=tuple(item["stale"] or ()),
             fold=_negotiation_fold(item, folder),
             as_of=item["as_of"],
+            source=Path(item["evidence"]).name if item["evidence"] else None,
         )
         for item in items
     ]
@@ -104,7 +107,7 @@ def squad_questions(data_dir: Path = DEFAULT_DATA) -> list[Question]:
     questions = []
     for index, article in enumerate(_squad_articles(data_dir)):
         fold = _squad_fold(index)
-        for paragraph in article["paragraphs"]:
+        for number, paragraph in enumerate(article["paragraphs"], start=1):
             for qa in paragraph["qas"]:
                 text = _one_line(qa["question"])
                 if not text:
@@ -116,6 +119,7 @@ def squad_questions(data_dir: Path = DEFAULT_DATA) -> list[Question]:
                         spans=() if impossible else tuple(a["text"] for a in qa["answers"]),
                         kind="refuse" if impossible else "fact",
                         fold=fold,
+                        source=_paragraph_file(index, number),
                     )
                 )
     return questions
@@ -133,11 +137,15 @@ def write_squad_paragraphs(folder: Path, data_dir: Path = DEFAULT_DATA) -> list[
     for index, article in enumerate(_squad_articles(data_dir)):
         title = article["title"].replace("_", " ")
         for number, paragraph in enumerate(article["paragraphs"], start=1):
-            path = folder / f"{index:02d}-{number:03d}.txt"
+            path = folder / _paragraph_file(index, number)
             context = " ".join(paragraph["context"].split())
             path.write_text(f"{title} — paragraph {number}\n\n{context}\n", encoding="utf-8")
             paths.append(path)
     return paths
+
+
+def _paragraph_file(article_index: int, number: int) -> str:
+    return f"{article_index:02d}-{number:03d}.txt"
 
 
 def squad_contexts(data_dir: Path = DEFAULT_DATA) -> list[str]:

@@ -4,9 +4,10 @@ Each dataset is ingested into a fresh archive through the same code as `parley i
 questions are read by the real answerer, and every candidate sentence is labelled by whether
 it holds an expected answer span. A logistic regression over the evidence features is fitted,
 then the refusal threshold and the companion ratio are chosen on the same training questions.
-The regression also sees each fold's questions asked of an archive holding only the other
-fold's articles, as refusals: what a question about something the archive never covered
-looks like, which neither dataset shows.
+The regression also sees questions no reply should answer from what it finds, which the
+datasets hardly show (evaluation.corpora): each fold's questions asked of an archive holding
+only the other fold's articles, and each fold's questions asked of an archive of their own
+subject without the file that answers them.
 Three weight files come out: one per fold, fitted without that fold's questions (the eval
 answers each fold with its own file, so every reported figure is held-out), and the shipped
 one, fitted on everything.
@@ -20,13 +21,14 @@ import pickle
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from evaluation import folds
+from evaluation.corpora import Corpus, datasets
 from evaluation.scoring import contains_any
 from evaluation.tuning import Sample, fit
 from knowledge.answering import Evidence
@@ -38,20 +40,7 @@ from parley.settings import Settings
 
 CACHE = folds.TRAIN_EVIDENCE
 BATCH = 32
-DATASETS = ("negotiations", "squad", "elsewhere")
-OTHER_FOLD = {"a": "b", "b": "a"}
-# Off-archive questions: one SQuAD question in this many is asked of the other fold's
-# articles, enough to teach what such a question looks like without outweighing the rest.
-ELSEWHERE_SQUAD_EVERY = 8
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """A dataset's questions and the files that answer them."""
-
-    name: str
-    questions: list[folds.Question]
-    paths: list[Path]
+DATASETS = ("negotiations", "squad", "elsewhere", "withheld")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,50 +88,13 @@ def gather_all(data_dir: Path, only: Sequence[str] = DATASETS) -> dict[str, list
     with tempfile.TemporaryDirectory(prefix="parley-train-") as scratch:
         root = Path(scratch)
         squad_paths = folds.write_squad_paragraphs(root / "squad-files", data_dir)
-        corpora = {
-            "negotiations": [
-                Corpus(
-                    "negotiations",
-                    folds.negotiation_questions(data_dir),
-                    folds.negotiation_articles(data_dir),
-                )
-            ],
-            "squad": [Corpus("squad", folds.squad_questions(data_dir), squad_paths)],
-            "elsewhere": off_archive_corpora(data_dir, squad_paths),
-        }
+        corpora = datasets(data_dir, squad_paths)
         return {
             name: [
                 sample for corpus in corpora[name] for sample in gather(corpus, root / corpus.name)
             ]
             for name in only
         }
-
-
-def off_archive_corpora(data_dir: Path, squad_paths: Sequence[Path]) -> list[Corpus]:
-    """Each fold's questions asked of an archive holding only the other fold's articles: a
-    user asking about what the archive never covered. Nothing there answers them, so they are
-    refusals, in the fold of their question (a fold's held-out figures never train on them)."""
-    news = folds.negotiation_questions(data_dir)
-    squad = folds.squad_questions(data_dir)
-    corpora = []
-    for fold, other in OTHER_FOLD.items():
-        corpora += [
-            Corpus(
-                f"elsewhere-news-{fold}",
-                [_unanswerable(q) for q in news if q.fold == fold],
-                folds.negotiation_articles_of(other, data_dir),
-            ),
-            Corpus(
-                f"elsewhere-squad-{fold}",
-                [_unanswerable(q) for q in squad if q.fold == fold][::ELSEWHERE_SQUAD_EVERY],
-                folds.squad_paragraphs_of(other, squad_paths),
-            ),
-        ]
-    return corpora
-
-
-def _unanswerable(question: folds.Question) -> folds.Question:
-    return replace(question, spans=(), kind="refuse", stale=())
 
 
 def gather(corpus: Corpus, folder: Path) -> list[Sample]:
@@ -156,17 +108,19 @@ def gather(corpus: Corpus, folder: Path) -> list[Sample]:
         for start in range(0, len(corpus.questions), BATCH):
             batch = corpus.questions[start : start + BATCH]
             evidence = services.answerer.gather([question.text for question in batch])
-            samples += [_sample(q, e) for q, e in zip(batch, evidence, strict=True)]
+            samples += [_sample(q, e, corpus) for q, e in zip(batch, evidence, strict=True)]
         print(f"{corpus.name}: evidence for {len(samples)} questions")
         return samples
 
 
-def _sample(question: folds.Question, evidence: Evidence) -> Sample:
+def _sample(question: folds.Question, evidence: Evidence, corpus: Corpus) -> Sample:
+    labels = _labels(evidence, question.spans)
+    found = bool(labels.any()) or not corpus.answered_by_spans
     return Sample(
         fold=question.fold,
-        answerable=question.answerable,
+        answerable=question.answerable and found,
         evidence=evidence,
-        labels=_labels(evidence, question.spans),
+        labels=labels,
         stale=_labels(evidence, question.stale),
     )
 

@@ -13,6 +13,7 @@ import pytest
 
 from evaluation.__main__ import main
 from evaluation.baseline import TopSentenceBaseline, archive_sentences
+from evaluation.corpora import off_archive_corpora, withheld_corpora
 from evaluation.folds import (
     DEFAULT_DATA,
     NEGOTIATIONS,
@@ -31,7 +32,6 @@ from evaluation.scoring import (
     score,
     summarise,
 )
-from evaluation.train import off_archive_corpora
 
 needs_data = pytest.mark.skipif(
     not (DEFAULT_DATA / NEGOTIATIONS).is_dir(), reason="shared/data is not beside the project"
@@ -242,3 +242,32 @@ def test_off_archive_questions_are_a_folds_own_asked_of_the_other_folds_articles
     squad_a = corpora["elsewhere-squad-a"]
     assert {path.name[:2] for path in squad_a.paths} == {"05", "06", "07", "08", "09"}
     assert squad_a.questions and all(q.fold == "a" and not q.answerable for q in squad_a.questions)
+
+
+@needs_data
+def test_withheld_questions_are_asked_of_their_own_subject_without_the_answer(
+    tmp_path: Path,
+) -> None:
+    squad_paths = write_squad_paragraphs(tmp_path)
+    corpora = {corpus.name: corpus for corpus in withheld_corpora(DEFAULT_DATA, squad_paths)}
+
+    for fold in ("a", "b"):
+        articles = negotiation_articles_of(fold)
+        first, second = corpora[f"withheld-news-{fold}0"], corpora[f"withheld-news-{fold}1"]
+        # The two halves of the fold's articles, each asked the other half's questions.
+        assert sorted(first.paths + second.paths) == sorted(articles)
+        assert not set(first.paths) & set(second.paths)
+        for corpus in (first, second):
+            kept = {path.name for path in corpus.paths}
+            assert corpus.questions and corpus.answered_by_spans
+            assert all(q.fold == fold and q.answerable and q.spans for q in corpus.questions)
+            assert all(q.source and q.source not in kept for q in corpus.questions)
+        answerable = [q for q in negotiation_questions() if q.fold == fold and q.answerable]
+        assert len(first.questions) + len(second.questions) == len(answerable)
+    squad = corpora["withheld-squad-b1"]
+    kept = {path.name for path in squad.paths}
+    assert {name[:2] for name in kept} == {"05", "06", "07", "08", "09"}
+    assert squad.questions and not squad.answered_by_spans
+    assert all(q.fold == "b" and not q.answerable and not q.spans for q in squad.questions)
+    assert all(q.source and q.source[:2] in {"05", "06", "07", "08", "09"} for q in squad.questions)
+    assert all(q.source not in kept for q in squad.questions)
