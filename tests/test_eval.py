@@ -13,7 +13,7 @@ import pytest
 
 from evaluation.__main__ import main
 from evaluation.baseline import TopSentenceBaseline, archive_sentences
-from evaluation.corpora import off_archive_corpora, withheld_corpora
+from evaluation.corpora import Corpus, off_archive_corpora, withheld_corpora
 from evaluation.folds import (
     DEFAULT_DATA,
     NEGOTIATIONS,
@@ -32,6 +32,7 @@ from evaluation.scoring import (
     score,
     summarise,
 )
+from evaluation.train import gather
 
 needs_data = pytest.mark.skipif(
     not (DEFAULT_DATA / NEGOTIATIONS).is_dir(), reason="shared/data is not beside the project"
@@ -271,3 +272,28 @@ def test_withheld_questions_are_asked_of_their_own_subject_without_the_answer(
     assert all(q.fold == "b" and not q.answerable and not q.spans for q in squad.questions)
     assert all(q.source and q.source[:2] in {"05", "06", "07", "08", "09"} for q in squad.questions)
     assert all(q.source not in kept for q in squad.questions)
+
+
+@pytest.mark.model
+def test_a_withheld_question_counts_as_answered_only_where_another_report_says_it(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "files" / "rosenbad.txt"
+    report.parent.mkdir()
+    report.write_text(
+        "Stockholm talks end\n\nThe two delegations met at Rosenbad, the office of Sweden's "
+        "prime minister, for five hours on Monday. Both sides called the talks candid.\n",
+        encoding="utf-8",
+    )
+    asked = [
+        Question("Where did the delegations meet in Stockholm?", ("Rosenbad",), "fact", fold="b"),
+        Question("Which hotel did the delegations stay at?", ("Grand Hôtel",), "fact", fold="b"),
+    ]
+    withheld = gather(Corpus("withheld", asked, [report], answered_by_spans=True), tmp_path / "w")
+    plain = gather(Corpus("plain", asked, [report]), tmp_path / "p")
+
+    found, missing = withheld
+    assert found.answerable and found.labels.any()
+    assert not missing.answerable and not missing.labels.any()
+    # Elsewhere a question stays as answerable as its dataset says, found or not.
+    assert [sample.answerable for sample in plain] == [True, True]
