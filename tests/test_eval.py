@@ -205,11 +205,13 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    # measured 0.65 (44 of 68; 42 before session 15's token match, 37 before session 14)
-    assert figures["accuracy"] >= 0.62
+    # measured 0.68 (46 of 68; 44 before session 16's withheld questions, 42 before session
+    # 15's token match, 37 before session 14)
+    assert figures["accuracy"] >= 0.64
     assert figures["accuracy"] >= baseline["accuracy"] + 0.12
     assert figures["stale"] <= 1 and figures["time"] >= 0.5
-    assert figures["refuse_declined"] >= 2 and figures["refuse_total"] == 9
+    # measured 6 of 9 (4 before session 16)
+    assert figures["refuse_declined"] >= 4 and figures["refuse_total"] == 9
     assert figures["mean_quoted_chars"] <= 300
 
 
@@ -218,7 +220,7 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]
-    assert figures["accuracy"] >= 0.90  # issue 9's target; measured 0.97 (37 of 38)
+    assert figures["accuracy"] >= 0.90  # issue 9's target; measured 0.95 (36 of 38)
     assert figures["accuracy"] > baseline["accuracy"]
 
 
