@@ -19,6 +19,8 @@ from pathlib import Path
 
 from evaluation import folds
 
+# The datasets `make train` gathers, by the names the fit weighs them under (evaluation.tuning).
+DATASETS = ("negotiations", "squad", "elsewhere", "withheld")
 OTHER_FOLD = {"a": "b", "b": "a"}
 # Off-archive questions: one SQuAD question in this many is asked of the other fold's
 # articles, enough to teach what such a question looks like without outweighing the rest.
@@ -40,7 +42,7 @@ class Corpus:
 
 
 def datasets(data_dir: Path, squad_paths: list[Path]) -> dict[str, list[Corpus]]:
-    """Every dataset `make train` fits on, by name."""
+    """Every dataset `make train` fits on (DATASETS), by name."""
     return {
         "negotiations": [
             Corpus(

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from evaluation import folds
-from evaluation.corpora import Corpus, datasets
+from evaluation.corpora import DATASETS, Corpus, datasets
 from evaluation.scoring import contains_any
 from evaluation.tuning import Sample, fit
 from knowledge.answering import Evidence
@@ -40,7 +40,6 @@ from parley.settings import Settings
 
 CACHE = folds.TRAIN_EVIDENCE
 BATCH = 32
-DATASETS = ("negotiations", "squad", "elsewhere", "withheld")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

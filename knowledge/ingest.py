@@ -277,31 +277,27 @@ def embed_plans(
     """Every text the plans need embedded, in one batch: passages for retrieval, sentences
     and titles for answering (stored now, so that answering embeds only the question), and
     from the same pass the sentences' token vectors, projected on the axes."""
-    texts: dict[str, None] = {}
-    for plan in plans:
-        texts.update(dict.fromkeys(plan.passages))
-        for passage in plan.passages:
-            texts.update(dict.fromkeys(passage_sentences(passage)))
-        texts[plan.document.title] = None
-    ordered = list(texts)
-    embedded, tokens = embedder.embed_with_tokens(ordered)
-    vectors = np.asarray(embedded, dtype=np.float32)
-    row = {text: index for index, text in enumerate(ordered)}
-
-    def rows(items: Sequence[str]) -> Matrix:
-        return vectors[[row[item] for item in items]].reshape(len(items), vectors.shape[1])
-
-    def projected(items: Sequence[str]) -> list[Matrix]:
-        return [axes.project(tokens[row[item]]) for item in items]
-
+    embedded = _TextVectors(
+        embedder,
+        [
+            text
+            for plan in plans
+            for text in (
+                *plan.passages,
+                *(sentence for passage in plan.passages for sentence in passage_sentences(passage)),
+                plan.document.title,
+            )
+        ],
+        axes,
+    )
     return [
         EmbeddedPlan(
-            passages=rows(plan.passages),
+            passages=embedded.rows(plan.passages),
             sentences=[
-                (sentences, rows(sentences), projected(sentences))
+                (sentences, embedded.rows(sentences), embedded.tokens(sentences))
                 for sentences in (passage_sentences(passage) for passage in plan.passages)
             ],
-            title=rows([plan.document.title]),
+            title=embedded.rows([plan.document.title]),
         )
         for plan in plans
     ]
@@ -313,21 +309,42 @@ def _store_sentences(
     """Re-embed and store the sentences of the passages and their tokens (for a re-index)."""
     titles = sentence_vectors.titles_of(session, passage_ids=[pid for pid, _ in passages])
     split = [(pid, passage_sentences(text)) for pid, text in passages]
-    texts = list(dict.fromkeys([t for _, s in split for t in s] + list(titles.values())))
-    embedded, tokens = embedder.embed_with_tokens(texts)
-    vectors = np.asarray(embedded, dtype=np.float32)
-    row = {text: index for index, text in enumerate(texts)}
+    embedded = _TextVectors(
+        embedder, [t for _, s in split for t in s] + list(titles.values()), axes
+    )
     for passage_id, sentences in split:
         sentence_vectors.write(
             session,
             passage_id=passage_id,
             sentences=sentences,
-            vectors=vectors[[row[s] for s in sentences]].reshape(len(sentences), -1),
-            title=vectors[[row[titles[passage_id]]]],
+            vectors=embedded.rows(sentences),
+            title=embedded.rows([titles[passage_id]]),
             model=embedder.model_id,
-            tokens=[axes.project(tokens[row[s]]) for s in sentences],
+            tokens=embedded.tokens(sentences),
             token_axes=axes.identity,
         )
+
+
+class _TextVectors:
+    """Texts embedded in one pass (each once), looked up by text: their vectors, and their
+    token vectors projected on the axes."""
+
+    def __init__(self, embedder: Embedder, texts: Sequence[str], axes: TokenAxes) -> None:
+        ordered = list(dict.fromkeys(texts))
+        vectors, self._tokens = embedder.embed_with_tokens(ordered)
+        self._vectors = np.asarray(vectors, dtype=np.float32)
+        self._row = {text: index for index, text in enumerate(ordered)}
+        self._axes = axes
+
+    def rows(self, items: Sequence[str]) -> Matrix:
+        """The items' vectors, a row each."""
+        return self._vectors[[self._row[item] for item in items]].reshape(
+            len(items), self._vectors.shape[1]
+        )
+
+    def tokens(self, items: Sequence[str]) -> list[Matrix]:
+        """Each item's token vectors on the axes."""
+        return [self._axes.project(self._tokens[self._row[item]]) for item in items]
 
 
 def _batches(plans: Sequence[ArticlePlan], passages_per_batch: int) -> Iterable[list[ArticlePlan]]:

@@ -64,18 +64,20 @@ def test_off_archive_questions_are_declined_and_the_real_ones_still_answered() -
     assert evaluate(without_them, elsewhere).accuracy == 0.0
 
 
+# Questions of an archive on another subject, and of one without the file that answers them.
+@pytest.mark.parametrize("kind", ["elsewhere", "withheld"])
 def test_off_archive_questions_do_not_choose_when_to_decline(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     strengths = np.linspace(0.3, 0.9, 20)
     real = [_question(s, answerable=True, names_nowhere=0.0) for s in strengths]
     real += [_question(s, answerable=False, names_nowhere=0.0) for s in strengths[:6] - 0.7]
-    # Off-archive questions no feature tells from answered ones, weighing ten datasets: were
+    # Unanswered questions no feature tells from answered ones, weighing ten datasets: were
     # they to choose the threshold, declining everything would score best.
     lookalikes = [_question(s, answerable=False, names_nowhere=0.0) for s in strengths]
-    monkeypatch.setitem(DATASET_WEIGHTS, "elsewhere", 10.0)
+    monkeypatch.setitem(DATASET_WEIGHTS, kind, 10.0)
 
-    model = _fitted({"negotiations": real, "elsewhere": lookalikes})
+    model = _fitted({"negotiations": real, kind: lookalikes})
 
     assert evaluate(model, real).accuracy == 1.0
 
