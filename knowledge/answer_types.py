@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from knowledge.owners import names_united_states
-from knowledge.places import ASKING_FOR_COUNTRY, is_country
+from knowledge.places import ASKING_FOR_COUNTRY, is_country, with_kin
 from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
 from knowledge.terms import STOPWORDS, US_TERM, term
 
@@ -118,6 +118,18 @@ def has_type(
     if kind is AnswerType.PLACE:
         return has_place(sentence, question_terms)
     return bool(new_names(sentence, question_terms))
+
+
+def gives_asked(sentence: str, facts: QuestionFacts) -> bool | None:
+    """Whether the sentence gives the kind of answer the question asks for (what it measures
+    when it measures something: a length of time, not any figure); None when it asks for no
+    particular kind."""
+    if facts.measure is not Measure.NONE:
+        return measure_match(sentence, facts)
+    if facts.answer_type is AnswerType.OTHER:
+        return None
+    question_terms = with_kin(frozenset(facts.terms) | facts.names)
+    return has_type(sentence, facts.answer_type, question_terms, facts.names)
 
 
 def has_number(sentence: str, question_terms: frozenset[str]) -> bool:

@@ -11,6 +11,7 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.answer_types import gives_asked
 from knowledge.evidence import Candidate
 from knowledge.questions import QuestionFacts
 from knowledge.ranking import RankingModel
@@ -85,12 +86,14 @@ def choose(
         recent = [i for i in order if i == best or probabilities[i] >= floor]
         return [[max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))]]
     close = [i for i in order if probabilities[i] >= model.companion_ratio * probabilities[best]]
-    groups: list[list[int]] = [[best]]
-    used = len(candidates[best].sentence)
+    groups: list[list[int]] = [[best, *_answer_after(best, facts, candidates)]]
+    used = sum(len(candidates[i].sentence) for i in groups[0])
     held_back: list[int] = []
     for index in close[1:]:
         if len(groups) == MAX_QUOTES:
             break
+        if index in groups[0]:
+            continue
         length = len(candidates[index].sentence)
         if used + length > MAX_QUOTED_CHARS:
             continue
@@ -109,6 +112,21 @@ def choose(
         used += length
         pieces += 1
     return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
+
+
+def _answer_after(best: int, facts: QuestionFacts, candidates: Sequence[Candidate]) -> list[int]:
+    """The candidate right after the best, when the best lacks the kind of answer asked for
+    and it gives it: the answer often follows the sentence that restates the question ("his
+    phone call with Xi ended…" / "After the roughly 90-minute conversation…"), and the ranking,
+    weighing the question's words, prefers the restatement."""
+    if gives_asked(candidates[best].sentence, facts) is not False:
+        return []
+    after = [
+        index
+        for index, candidate in enumerate(candidates)
+        if _adjacent(candidates[best], candidate)
+    ]
+    return [index for index in after if gives_asked(candidates[index].sentence, facts)]
 
 
 def _article_group(

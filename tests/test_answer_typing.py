@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answer_types import has_type, measure_match
+from knowledge.answer_types import gives_asked, has_type, measure_match
 from knowledge.evidence import feature_matrix
 from knowledge.questions import AnswerType, Measure, about_present, analyse
 from tests.support.candidates import candidate, column
@@ -200,3 +200,19 @@ def test_questions_that_measure_nothing_match_no_measure() -> None:
     facts = analyse("Who leads the Russian delegation?")
     assert facts.measure is Measure.NONE
     assert not measure_match("The delegation of 12 is led by Medinsky.", facts)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "gives"),
+    [
+        ("How long was the call?", "After the roughly 90-minute conversation, Trump spoke.", True),
+        ("How long was the call?", "Trump said on Thursday that the call went well.", False),
+        ("Who led the talks?", "Vice Premier He Lifeng led the talks.", True),
+        ("Who led the talks?", "The talks ended on Monday.", False),
+        ("What did Trump say about the call?", "The talks ended on Monday.", None),
+    ],
+)
+def test_a_sentence_gives_what_the_question_asks_for_or_the_question_asks_no_kind(
+    question: str, sentence: str, gives: bool | None
+) -> None:
+    assert gives_asked(sentence, analyse(question)) is gives

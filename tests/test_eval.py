@@ -217,6 +217,23 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
 
 @pytest.mark.model
 @needs_data
+def test_the_length_asked_for_follows_the_sentence_that_restates_the_question(
+    held_out: dict[str, Any],
+) -> None:
+    # Held out, the likeliest sentence says every word of the question and no length of time;
+    # the next one, far less likely, gives it and joins the quote (the failure 1).
+    [record] = [
+        record
+        for record in held_out["negotiations"]["records"]["parley"]
+        if record["question"] == "How long was the June phone call between Trump and Xi?"
+    ]
+    assert record["correct"]
+    assert "his phone call with Chinese President Xi Jinping" in record["quoted"]
+    assert "After the roughly 90-minute conversation" in record["quoted"]
+
+
+@pytest.mark.model
+@needs_data
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]

@@ -96,6 +96,58 @@ def test_a_close_sentence_of_an_article_already_quoted_joins_its_quote() -> None
     assert [source.url for source in reply.sources] == ["https://news.example/1"]
 
 
+def test_the_sentence_after_a_restatement_joins_it_when_only_it_gives_what_is_asked() -> None:
+    # The likeliest says the question's words but no length of time; the next sentence of
+    # the passage, far less likely by its words, gives one: both are quoted, in order.
+    candidates = [
+        candidate(
+            "Trump said his phone call with Xi had ended with a very positive outcome.",
+            article=1,
+            index=0,
+        ),
+        candidate("After the roughly 90-minute conversation, Trump spoke.", article=1, index=1),
+        candidate("Xi and Trump last spoke by phone in February.", article=2),
+    ]
+    reply = answer(
+        "How long was the phone call between Trump and Xi?", candidates, [0.8, 0.05, 0.2]
+    )
+    assert [quote.text for quote in reply.quotes] == [
+        "Trump said his phone call with Xi had ended with a very positive outcome. "
+        "After the roughly 90-minute conversation, Trump spoke."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "first", "after"),
+    [
+        # The likeliest gives the length itself: the next sentence is not needed.
+        (
+            "How long was the phone call?",
+            "The phone call lasted 90 minutes.",
+            "It ended after two hours of talks.",
+        ),
+        # The question asks for no particular kind of answer.
+        (
+            "What did Trump say about the call?",
+            "Trump said the call was very positive.",
+            "After the 90-minute conversation he left.",
+        ),
+        # The next sentence does not give what is asked either.
+        (
+            "How long was the phone call?",
+            "Trump said the phone call was very positive.",
+            "He thanked Xi warmly.",
+        ),
+    ],
+)
+def test_the_sentence_after_stays_out_unless_it_alone_gives_what_is_asked(
+    question: str, first: str, after: str
+) -> None:
+    candidates = [candidate(first, article=1, index=0), candidate(after, article=1, index=1)]
+    reply = answer(question, candidates, [0.8, 0.05])
+    assert [quote.text for quote in reply.quotes] == [first]
+
+
 def test_unlikely_candidates_are_declined() -> None:
     reply = answer("Which hotel did they stay at?", [candidate("A hotel.", article=1)], [0.1])
     assert not reply.covered
