@@ -23,6 +23,8 @@ GROUPS = (
     ("team", "delegation", "delegates"),
     ("job", "role", "post", "position"),
     ("chief", "top"),  # "China's chief trade negotiator" is its "top trade negotiator"
+    ("spokesman", "spokeswoman", "spokesperson"),
+    ("tariff", "duties", "levies"),  # "the tariff cuts" are "lower its duties"
 )
 PHRASES = {
     ("top", "diplomat"): ("foreign", "minister"),

@@ -62,3 +62,25 @@ def test_a_chief_negotiator_is_the_top_negotiator(words: WordSimilarity) -> None
     )
     assert found == pytest.approx(1.0)
     assert plain < found
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (
+            "How did the foreign ministry spokesman describe the round?",
+            "A spokesperson for the foreign ministry described the round as difficult.",
+        ),
+        (
+            "When did the tariff cuts start?",
+            "The US will cut its duties on goods from China, starting on May 14.",
+        ),
+    ],
+)
+def test_a_spokesman_is_a_spokesperson_and_tariffs_are_duties(
+    words: WordSimilarity, question: str, sentence: str
+) -> None:
+    found, plain = _coverage(words, question, sentence)
+    assert found == pytest.approx(1.0)
+    assert plain < found
