@@ -84,7 +84,8 @@ def choose(
         # superseded report is never quoted beside the current one.
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
-        return [[max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))]]
+        newest = max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))
+        return [[newest, *_answer_after(newest, facts, candidates)]]
     close = [i for i in order if probabilities[i] >= model.companion_ratio * probabilities[best]]
     groups: list[list[int]] = [[best, *_answer_after(best, facts, candidates)]]
     used = sum(len(candidates[i].sentence) for i in groups[0])

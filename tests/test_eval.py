@@ -205,9 +205,9 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    # measured 0.68 (46 of 68; 44 before session 16's withheld questions, 42 before session
-    # 15's token match, 37 before session 14)
-    assert figures["accuracy"] >= 0.64
+    # measured 0.69 (47 of 68; 46 before session 17's answer after a restatement, 44 before
+    # session 16's withheld questions, 42 before session 15's token match, 37 before session 14)
+    assert figures["accuracy"] >= 0.66
     assert figures["accuracy"] >= baseline["accuracy"] + 0.12
     assert figures["stale"] <= 1 and figures["time"] >= 0.5
     # measured 6 of 9 (4 before session 16)
@@ -237,7 +237,7 @@ def test_the_length_asked_for_follows_the_sentence_that_restates_the_question(
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]
-    assert figures["accuracy"] >= 0.90  # issue 9's target; measured 0.95 (36 of 38)
+    assert figures["accuracy"] >= 0.90  # issue 9's target; measured 1.00 (38 of 38)
     assert figures["accuracy"] > baseline["accuracy"]
 
 

@@ -168,6 +168,24 @@ def test_questions_about_the_present_quote_the_newest_close_report_and_say_when(
     assert reply.text.startswith("As of 2 November 2025:")
 
 
+def test_the_newest_report_brings_the_sentence_after_it_when_only_that_one_answers() -> None:
+    candidates = [
+        candidate("The tariff truce was extended by 90 days.", article=1, date="2025-08-12"),
+        candidate(
+            "The truce between the two economies was extended again.",
+            article=2,
+            index=0,
+            date="2025-11-02",
+        ),
+        candidate("It now runs for roughly a year.", article=2, index=1, date="2025-11-02"),
+    ]
+    reply = answer("How long is the truce now extended for?", candidates, [0.9, 0.8, 0.05])
+    assert [quote.text for quote in reply.quotes] == [
+        "The truce between the two economies was extended again. It now runs for roughly a year."
+    ]
+    assert reply.as_of == "2 November 2025"
+
+
 def test_the_shipped_weights_load_and_match_the_features() -> None:
     shipped = load_ranking_model()
     assert DEFAULT_WEIGHTS.exists()
