@@ -128,8 +128,13 @@ def gives_asked(sentence: str, facts: QuestionFacts) -> bool | None:
         return measure_match(sentence, facts)
     if facts.answer_type is AnswerType.OTHER:
         return None
-    question_terms = with_kin(frozenset(facts.terms) | facts.names)
-    return has_type(sentence, facts.answer_type, question_terms, facts.names)
+    return has_type(sentence, facts.answer_type, asked_terms(facts), facts.names)
+
+
+def asked_terms(facts: QuestionFacts) -> frozenset[str]:
+    """What the question already says, which an answer must add to: its terms and names, a
+    country standing for its people's adjective too."""
+    return with_kin(frozenset(facts.terms) | facts.names)
 
 
 def has_number(sentence: str, question_terms: frozenset[str]) -> bool:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from knowledge.answer_types import has_type, measure_match
+from knowledge.answer_types import asked_terms, has_type, measure_match
 from knowledge.owners import Owned, asked, conflict, us_terms
 from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
@@ -181,7 +181,7 @@ class _Context:
         return cls(
             question=question,
             weights=weights,
-            question_terms=with_kin(frozenset(question.terms) | question.names),
+            question_terms=asked_terms(question),
             article_terms=article_terms,
             article_meaning=article_meaning,
             passage_rank={passage.record.passage_id: rank for rank, passage in enumerate(ranked)},
