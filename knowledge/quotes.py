@@ -122,12 +122,11 @@ def _answer_after(best: int, facts: QuestionFacts, candidates: Sequence[Candidat
     weighing the question's words, prefers the restatement."""
     if gives_asked(candidates[best].sentence, facts) is not False:
         return []
-    after = [
+    return [
         index
         for index, candidate in enumerate(candidates)
-        if _adjacent(candidates[best], candidate)
+        if _adjacent(candidates[best], candidate) and gives_asked(candidate.sentence, facts)
     ]
-    return [index for index in after if gives_asked(candidates[index].sentence, facts)]
 
 
 def _article_group(
