@@ -26,6 +26,8 @@ NUMBER_WORDS = frozenset(
 YEAR = re.compile(r"(1[5-9]|20)\d(\d|0s)")  # 2025, and decades: 1990s
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade century".split())
+MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+DAY_OF_MONTH = re.compile(r"([1-9]|[12]\d|3[01])(st|nd|rd|th)?")
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
 # A question with these words asks for a country, and a country that acts is its answer
 # ("Which countries started the snapback process?").
@@ -161,6 +163,23 @@ def has_date(sentence: str, question_terms: frozenset[str]) -> bool:
         )
         if is_date and term(lowered) not in question_terms and lowered not in question_terms:
             return True
+    return False
+
+
+def has_calendar_date(sentence: str, question_terms: frozenset[str]) -> bool:
+    """A date a reader can find on a calendar, new to the question: a day of a month
+    ("September 17", "17 September", "Sept. 19") or a year. "On Wednesday" or "next week"
+    is only as good as the reader's guess of when the article was written."""
+    lowered = [token.lower() for token in tokens(sentence)]
+    for position, word in enumerate(lowered):
+        if YEAR.fullmatch(word):
+            if word not in question_terms:
+                return True
+        elif word in MONTHS or word in MONTH_ABBREVIATIONS:
+            beside = lowered[max(0, position - 1) : position] + lowered[position + 1 : position + 2]
+            days = [other for other in beside if DAY_OF_MONTH.fullmatch(other)]
+            if days and not (term(word) in question_terms and days[0] in question_terms):
+                return True
     return False
 
 

@@ -11,9 +11,9 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.answer_types import gives_asked
+from knowledge.answer_types import asked_terms, gives_asked, has_calendar_date
 from knowledge.evidence import Candidate
-from knowledge.questions import QuestionFacts
+from knowledge.questions import AnswerType, QuestionFacts
 from knowledge.ranking import RankingModel
 
 MAX_QUOTES = 3
@@ -85,10 +85,25 @@ def choose(
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
         newest = max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))
-        return [[newest, *_answer_after(newest, facts, candidates)]]
-    close = [i for i in order if probabilities[i] >= model.companion_ratio * probabilities[best]]
-    groups: list[list[int]] = [[best, *_answer_after(best, facts, candidates)]]
-    used = sum(len(candidates[i].sentence) for i in groups[0])
+        groups = [[newest, *_answer_after(newest, facts, candidates)]]
+    else:
+        groups = [[best, *_answer_after(best, facts, candidates)]]
+        _add_companions(groups, order, candidates, probabilities, model)
+    _add_calendar_date(groups, order, facts, candidates)
+    return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
+
+
+def _add_companions(
+    groups: list[list[int]],
+    order: Sequence[int],
+    candidates: Sequence[Candidate],
+    probabilities: npt.NDArray[np.float64],
+    model: RankingModel,
+) -> None:
+    """The candidates close to the best join the reply, within its length and quote caps."""
+    floor = model.companion_ratio * probabilities[order[0]]
+    close = [i for i in order if probabilities[i] >= floor]
+    used = _length(groups, candidates)
     held_back: list[int] = []
     for index in close[1:]:
         if len(groups) == MAX_QUOTES:
@@ -112,7 +127,41 @@ def choose(
         _article_group(index, groups, candidates).append(index)
         used += length
         pieces += 1
-    return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
+
+
+def _add_calendar_date(
+    groups: list[list[int]],
+    order: Sequence[int],
+    facts: QuestionFacts,
+    candidates: Sequence[Candidate],
+) -> None:
+    """A reply to "when" that names no date a reader can place ("on Wednesday", "next
+    week") takes the likeliest candidate that does, in place of its least likely other
+    quotes when the caps need room: relative words never become dates in replies, so the
+    article that says "September 17" must say it."""
+    if facts.answer_type is not AnswerType.DATE:
+        return
+    terms = asked_terms(facts)
+    if any(has_calendar_date(candidates[i].sentence, terms) for group in groups for i in group):
+        return
+    dated = next((i for i in order if has_calendar_date(candidates[i].sentence, terms)), None)
+    if dated is None:
+        return
+    length = len(candidates[dated].sentence)
+    while len(groups) > 1 and (
+        len(groups) == MAX_QUOTES or _length(groups, candidates) + length > MAX_QUOTED_CHARS
+    ):
+        groups.pop()
+    article = candidates[dated].passage.record.article_id
+    quoted = [g for g in groups if candidates[g[0]].passage.record.article_id == article]
+    if quoted:
+        quoted[0].append(dated)
+    else:
+        groups.append([dated])
+
+
+def _length(groups: list[list[int]], candidates: Sequence[Candidate]) -> int:
+    return sum(len(candidates[i].sentence) for group in groups for i in group)
 
 
 def _answer_after(best: int, facts: QuestionFacts, candidates: Sequence[Candidate]) -> list[int]:

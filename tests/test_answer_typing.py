@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answer_types import gives_asked, has_type, measure_match
+from knowledge.answer_types import gives_asked, has_calendar_date, has_type, measure_match
 from knowledge.evidence import feature_matrix
 from knowledge.questions import AnswerType, Measure, about_present, analyse
 from tests.support.candidates import candidate, column
@@ -128,6 +128,29 @@ def test_when_wants_a_date_and_how_many_a_number() -> None:
     assert has_type("About 200 fighter jets took part.", AnswerType.NUMBER, count)
     assert has_type("Six hours of talks followed.", AnswerType.NUMBER, count)
     assert not has_type("Many jets took part.", AnswerType.NUMBER, count)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "placed"),
+    [
+        ("The extension runs out on September 17.", True),
+        ("Talks resume on 3 May in Muscat.", True),
+        ("The ban began on Sept. 19.", True),
+        ("The accord was signed in 2015.", True),
+        ("The deadline is on Wednesday.", False),
+        ("Talks would continue the following week.", False),
+        ("Talks in May were cancelled.", False),  # a month, but which day?
+        ("Tariffs rose to 145 percent.", False),
+    ],
+)
+def test_a_calendar_date_is_one_a_reader_can_place(sentence: str, placed: bool) -> None:
+    assert has_calendar_date(sentence, frozenset()) is placed
+
+
+def test_a_calendar_date_the_question_already_holds_is_no_answer() -> None:
+    terms = frozenset(analyse("What happened after the 2015 accord?").terms)
+    assert not has_calendar_date("The 2015 accord was signed in Vienna.", terms)
+    assert has_calendar_date("The 2015 accord collapsed in 2018.", terms)
 
 
 def test_who_is_also_answered_by_a_group_named_by_its_country() -> None:

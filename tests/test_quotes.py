@@ -148,6 +148,62 @@ def test_the_sentence_after_stays_out_unless_it_alone_gives_what_is_asked(
     assert [quote.text for quote in reply.quotes] == [first]
 
 
+def test_a_when_reply_naming_no_calendar_date_takes_the_likeliest_sentence_that_does() -> None:
+    # "a Wednesday deadline" cannot be placed by a reader; the less likely report that says
+    # "September 17" joins the reply, as a quote of its own with its own citation.
+    candidates = [
+        candidate("The sale faced a Wednesday deadline.", article=1),
+        candidate("Talks in Madrid ran until Wednesday.", article=2),
+        candidate("The latest extension for a sale runs out on September 17.", article=3),
+        candidate("The deal was first mooted in 2024.", article=4),
+    ]
+    reply = answer("When did the extension for a sale run out?", candidates, [0.9, 0.3, 0.1, 0.05])
+    assert [quote.text for quote in reply.quotes] == [
+        "The sale faced a Wednesday deadline.",
+        "The latest extension for a sale runs out on September 17.",
+    ]
+    assert [source.url for source in reply.sources] == [
+        "https://news.example/1",
+        "https://news.example/3",
+    ]
+
+
+def test_the_calendar_date_takes_the_place_of_the_least_likely_quote_when_the_reply_is_full() -> (
+    None
+):
+    candidates = [
+        candidate("The round was due to open on Saturday.", article=1),
+        candidate("Delegates said the round would open on Saturday.", article=2),
+        candidate("Officials expected the round to open at the weekend.", article=3),
+        candidate("Oman said the round would open on 3 May.", article=4),
+    ]
+    reply = answer("When was the round due to open?", candidates, [0.9, 0.85, 0.8, 0.02])
+    assert [quote.text for quote in reply.quotes] == [
+        "The round was due to open on Saturday.",
+        "Delegates said the round would open on Saturday.",
+        "Oman said the round would open on 3 May.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        # The likeliest already gives a date a reader can place.
+        ("When did the extension run out?", "The extension ran out on Sept. 17."),
+        ("In what year was the deal signed?", "The deal was signed in 2019."),
+        # The question asks for no date.
+        ("Who faced a deadline?", "Bessent faced a Wednesday deadline."),
+    ],
+)
+def test_no_calendar_date_is_added_unless_a_when_reply_lacks_one(question: str, first: str) -> None:
+    candidates = [
+        candidate(first, article=1),
+        candidate("A later report dated it to 1 October 2025.", article=2),
+    ]
+    reply = answer(question, candidates, [0.9, 0.05])
+    assert [quote.text for quote in reply.quotes] == [first]
+
+
 def test_unlikely_candidates_are_declined() -> None:
     reply = answer("Which hotel did they stay at?", [candidate("A hotel.", article=1)], [0.1])
     assert not reply.covered
