@@ -80,8 +80,8 @@ def choose(
     if probabilities[best] < model.min_probability:
         return []
     if facts.about_present:
-        # The state of things now: the newest of the close candidates, alone, so that a
-        # superseded report is never quoted beside the current one.
+        # The state of things now: the newest of the close candidates, alone (but for a date
+        # a reader can place, below), so that a superseded report is never quoted beside it.
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
         newest = max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))
