@@ -86,10 +86,13 @@ def choose(
         recent = [i for i in order if i == best or probabilities[i] >= floor]
         newest = max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))
         groups = [[newest, *_answer_after(newest, facts, candidates)]]
+        # An older report's date joins only when it was a likely answer itself: any date
+        # could be one the newest report superseded.
+        _add_calendar_date(groups, recent, facts, candidates)
     else:
         groups = [[best, *_answer_after(best, facts, candidates)]]
         _add_companions(groups, order, candidates, probabilities, model)
-    _add_calendar_date(groups, order, facts, candidates)
+        _add_calendar_date(groups, order, facts, candidates)
     return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
 
 
@@ -131,12 +134,12 @@ def _add_companions(
 
 def _add_calendar_date(
     groups: list[list[int]],
-    order: Sequence[int],
+    pool: Sequence[int],
     facts: QuestionFacts,
     candidates: Sequence[Candidate],
 ) -> None:
     """A reply to "when" that names no date a reader can place ("on Wednesday", "next
-    week") takes the likeliest candidate that does, in place of its least likely other
+    week") takes the likeliest candidate of `pool` that does, in place of its least likely other
     quotes when the caps need room: relative words never become dates in replies, so the
     article that says "September 17" must say it."""
     if facts.answer_type is not AnswerType.DATE:
@@ -144,7 +147,7 @@ def _add_calendar_date(
     terms = asked_terms(facts)
     if any(has_calendar_date(candidates[i].sentence, terms) for group in groups for i in group):
         return
-    dated = next((i for i in order if has_calendar_date(candidates[i].sentence, terms)), None)
+    dated = next((i for i in pool if has_calendar_date(candidates[i].sentence, terms)), None)
     if dated is None:
         return
     length = len(candidates[dated].sentence)

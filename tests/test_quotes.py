@@ -185,6 +185,23 @@ def test_the_calendar_date_takes_the_place_of_the_least_likely_quote_when_the_re
     ]
 
 
+@pytest.mark.parametrize(("older", "joins"), [(0.9, True), (0.1, False)])
+def test_for_the_present_an_older_date_joins_only_when_it_was_a_likely_answer(
+    older: float, joins: bool
+) -> None:
+    # The newest report says "next week"; an older one's date may be the one it superseded,
+    # so it joins only when it was among the likely answers (the present ratio's share).
+    candidates = [
+        candidate("Talks were set for June 15.", article=1, date="2025-06-10"),
+        candidate("Talks will now resume next week.", article=2, date="2025-06-27"),
+    ]
+    reply = answer("When will the talks now resume?", candidates, [older, 0.6])
+    quoted = [quote.text for quote in reply.quotes]
+    assert quoted[0] == "Talks will now resume next week."
+    assert ("Talks were set for June 15." in quoted) is joins
+    assert reply.as_of == "27 June 2025"
+
+
 @pytest.mark.parametrize(
     ("question", "first"),
     [
