@@ -195,7 +195,8 @@ def held_out(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 # Issue 9's targets are 70% of the negotiation questions, 0 stale replies, 6 of 9 refusals and
-# 90% of the seed questions; the negotiation figures fall short of them (README "Quality").
+# 90% of the seed questions; the negotiation figures meet them but for one stale reply (README
+# "Quality").
 # These bounds sit just under what `make eval` measured, so that any regression fails the suite.
 @pytest.mark.model
 @needs_data
@@ -205,9 +206,10 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    # measured 0.69 (47 of 68; 46 before session 17's answer after a restatement, 44 before
-    # session 16's withheld questions, 42 before session 15's token match, 37 before session 14)
-    assert figures["accuracy"] >= 0.66
+    # measured 0.71 (48 of 68; 47 before session 18's calendar dates, 46 before session 17's
+    # answer after a restatement, 44 before session 16's withheld questions, 42 before session
+    # 15's token match, 37 before session 14)
+    assert figures["accuracy"] >= 0.67
     assert figures["accuracy"] >= baseline["accuracy"] + 0.12
     assert figures["stale"] <= 1 and figures["time"] >= 0.5
     # measured 6 of 9 (4 before session 16)
