@@ -172,14 +172,14 @@ def has_calendar_date(sentence: str, question_terms: frozenset[str]) -> bool:
     is only as good as the reader's guess of when the article was written."""
     lowered = [token.lower() for token in tokens(sentence)]
     for position, word in enumerate(lowered):
-        if YEAR.fullmatch(word):
-            if word not in question_terms:
-                return True
-        elif word in MONTHS or word in MONTH_ABBREVIATIONS:
-            beside = lowered[max(0, position - 1) : position] + lowered[position + 1 : position + 2]
-            days = [other for other in beside if DAY_OF_MONTH.fullmatch(other)]
-            if days and not (term(word) in question_terms and days[0] in question_terms):
-                return True
+        if YEAR.fullmatch(word) and word not in question_terms:
+            return True
+        if word not in MONTHS and word not in MONTH_ABBREVIATIONS:
+            continue
+        beside = lowered[max(0, position - 1) : position] + lowered[position + 1 : position + 2]
+        days = [other for other in beside if DAY_OF_MONTH.fullmatch(other)]
+        if days and not (term(word) in question_terms and days[0] in question_terms):
+            return True
     return False
 
 

@@ -151,6 +151,9 @@ def test_a_calendar_date_the_question_already_holds_is_no_answer() -> None:
     terms = frozenset(analyse("What happened after the 2015 accord?").terms)
     assert not has_calendar_date("The 2015 accord was signed in Vienna.", terms)
     assert has_calendar_date("The 2015 accord collapsed in 2018.", terms)
+    deadline = frozenset(analyse("What happened after the September 17 deadline?").terms)
+    assert not has_calendar_date("The September 17 deadline passed.", deadline)
+    assert has_calendar_date("Talks resumed on October 2.", deadline)
 
 
 def test_who_is_also_answered_by_a_group_named_by_its_country() -> None:

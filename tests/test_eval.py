@@ -236,6 +236,24 @@ def test_the_length_asked_for_follows_the_sentence_that_restates_the_question(
 
 @pytest.mark.model
 @needs_data
+def test_a_reply_to_when_quotes_the_report_that_names_the_date(
+    held_out: dict[str, Any],
+) -> None:
+    # Held out, the newest report says only "a Wednesday deadline"; the older report that says
+    # "September 17" joins the reply with its own citation.
+    [record] = [
+        record
+        for record in held_out["negotiations"]["records"]["parley"]
+        if record["question"].startswith("When did the latest extension for a TikTok sale")
+    ]
+    assert record["correct"]
+    assert "Wednesday deadline" in record["quoted"]
+    assert "runs out on September 17" in record["quoted"]
+    assert len(record["citations"]) == 2
+
+
+@pytest.mark.model
+@needs_data
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]
