@@ -27,6 +27,8 @@ YEAR = re.compile(r"(1[5-9]|20)\d(\d|0s)")  # 2025, and decades: 1990s
 WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
 DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade century".split())
 MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
+# Words in quotation marks: what someone said, as reported.
+QUOTATION = re.compile(r"[“\"][^”\"]{2,}[”\"]")
 DAY_OF_MONTH = re.compile(r"([1-9]|[12]\d|3[01])(st|nd|rd|th)?")
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
 # A question with these words asks for a country, and a country that acts is its answer
@@ -119,6 +121,8 @@ def has_type(
         return has_person(sentence, question_terms)
     if kind is AnswerType.PLACE:
         return has_place(sentence, question_terms)
+    if kind is AnswerType.WORDS:
+        return has_quoted_words(sentence, question_terms)
     return bool(new_names(sentence, question_terms))
 
 
@@ -179,6 +183,16 @@ def has_calendar_date(sentence: str, question_terms: frozenset[str]) -> bool:
         beside = lowered[max(0, position - 1) : position] + lowered[position + 1 : position + 2]
         days = [other for other in beside if DAY_OF_MONTH.fullmatch(other)]
         if days and not (term(word) in question_terms and days[0] in question_terms):
+            return True
+    return False
+
+
+def has_quoted_words(sentence: str, question_terms: frozenset[str]) -> bool:
+    """Words in quotation marks that say more than the question: the description asked for,
+    not the question's own phrase quoted back."""
+    for quoted in QUOTATION.findall(sentence):
+        said = {term(word.lower()) for word in TOKEN.findall(quoted)}
+        if said - question_terms - STOPWORDS:
             return True
     return False
 

@@ -7,7 +7,6 @@ the archive, so that the same weights hold for twenty articles and for twenty th
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from knowledge.answer_types import asked_terms, has_type, measure_match
+from knowledge.answer_types import QUOTATION, asked_terms, has_type, measure_match
 from knowledge.owners import Owned, asked, conflict, us_terms
 from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
@@ -80,9 +79,6 @@ MONTH_NUMBERS = {
 CONTINUING = frozenset("it he she they this these his her its their".split())
 BM25_K1 = 1.2
 BM25_B = 0.75
-QUOTATION = re.compile(
-    r"[“\"][^”\"]{2,}[”\"]"
-)  # an article this far behind the newest candidate counts as old
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from knowledge.places import is_country
-from knowledge.terms import STOPWORDS, content_terms, name_terms, names, term, words
+from knowledge.terms import STOPWORDS, content_terms, lemma, name_terms, names, term, words
 
 
 class Measure(Enum):
@@ -32,6 +32,7 @@ class AnswerType(Enum):
     DATE = "date"
     NUMBER = "number"
     ROLE = "role"  # what someone the question names does: "What is Fomin's job?"
+    WORDS = "words"  # the words someone used: "How did Beijing characterise the talks?"
     OTHER = "other"
 
 
@@ -53,6 +54,12 @@ PLACE_NOUNS = frozenset(
 # when the question names no person ("what position did China take" asks for a stance).
 ROLE_NOUNS = frozenset(
     "role roles job jobs post posts position office rank occupation profession portfolio".split()
+)
+# After "how", these verbs ask for the words someone put on something, which reports quote:
+# "How did the spokesman sum up the round?" / called it "difficult but useful".
+DESCRIBING_VERBS = frozenset(
+    "describe characterise characterize sum summarise summarize call term label dub brand "
+    "portray labelled labeled".split()  # the dictionary has no lemma for "labelled"
 )
 SHARE_WORDS = frozenset("percent percentage share proportion".split())
 DATE_NOUNS = frozenset("date day month year time decade century weekday".split())
@@ -222,8 +229,7 @@ def answer_type(tokens: list[str]) -> AnswerType:
         if token == "when":
             return AnswerType.DATE
         if token == "how":
-            quantity = bool(following) and following[0] in QUANTITY_WORDS
-            return AnswerType.NUMBER if quantity else AnswerType.OTHER
+            return _how_type(following, tokens[index + 1 :])
         if token in ("which", "what"):
             rest = tokens[index + 1 :]
             skipped = next((i for i, word in enumerate(rest) if word not in LEADING_WORDS), 0)
@@ -237,6 +243,15 @@ def names_someone(question: str) -> bool:
     return any(
         not is_country(name) and name.lower() not in CALENDAR_WORDS for name in names(question)
     )
+
+
+def _how_type(following: list[str], rest: list[str]) -> AnswerType:
+    """ "How many…" asks for a number, "how did they describe…" for someone's words."""
+    if following and following[0] in QUANTITY_WORDS:
+        return AnswerType.NUMBER
+    if any(lemma(word) in DESCRIBING_VERBS for word in rest):
+        return AnswerType.WORDS
+    return AnswerType.OTHER
 
 
 def _noun_type(following: list[str]) -> AnswerType:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from knowledge.answer_types import ROLE_WORDS
-from knowledge.questions import ROLE_NOUNS, AnswerType, QuestionFacts
+from knowledge.questions import DESCRIBING_VERBS, ROLE_NOUNS, AnswerType, QuestionFacts
 from knowledge.terms import term
 
 GROUPS = (
@@ -47,6 +47,10 @@ def _synonyms() -> dict[str, frozenset[str]]:
 SYNONYMS = _synonyms()
 ROLE_TERMS = frozenset(term(word) for word in ROLE_WORDS)
 ROLE_QUESTION_TERMS = frozenset(term(word) for word in ROLE_NOUNS | ROLE_VERBS)
+# "How did Beijing characterise the talks?" / "China described the talks as…": asking for
+# someone's words, any verb of describing says the question's ("call" only then: not a
+# phone call).
+DESCRIBING_TERMS = frozenset(term(word) for word in DESCRIBING_VERBS)
 
 
 def as_reported(words: Sequence[str]) -> list[str]:
@@ -66,13 +70,16 @@ def as_reported(words: Sequence[str]) -> list[str]:
 
 def alike_terms(words: Sequence[str], facts: QuestionFacts) -> dict[str, frozenset[str]]:
     """For each question word, the other terms a sentence may say it with: its synonyms,
-    and for a question asking someone's role, any word of a role."""
+    for a question asking someone's role any word of a role, and for one asking someone's
+    words any verb of describing."""
     alike: dict[str, frozenset[str]] = {}
     for word in words:
         own = term(word)
         found = SYNONYMS.get(own, frozenset())
         if facts.answer_type is AnswerType.ROLE and own in ROLE_QUESTION_TERMS:
             found |= ROLE_TERMS
+        if facts.answer_type is AnswerType.WORDS and own in DESCRIBING_TERMS:
+            found |= DESCRIBING_TERMS - {own}
         if found:
             alike[word] = found
     return alike

@@ -29,7 +29,11 @@ from tests.support.candidates import candidate, column
         ("What is the capital of Australia?", AnswerType.PLACE),
         # The first question word decides: this "when" asks nothing.
         ("What kind of deal were they aiming for when talks began?", AnswerType.OTHER),
-        ("How did Beijing describe the talks?", AnswerType.OTHER),
+        # "How did they describe…" asks for their words; "how did the talks go" for no kind.
+        ("How did Beijing describe the talks?", AnswerType.WORDS),
+        ("How did the spokesman sum up the fourth round?", AnswerType.WORDS),
+        ("How has the minister characterised the sanctions?", AnswerType.WORDS),
+        ("How did the talks go?", AnswerType.OTHER),
         ("What role does Medinsky hold?", AnswerType.ROLE),
         ("What is Fomin's job?", AnswerType.ROLE),
         ("Which post does Fomin hold?", AnswerType.ROLE),
@@ -236,6 +240,22 @@ def test_questions_that_measure_nothing_match_no_measure() -> None:
         ("Who led the talks?", "Vice Premier He Lifeng led the talks.", True),
         ("Who led the talks?", "The talks ended on Monday.", False),
         ("What did Trump say about the call?", "The talks ended on Monday.", None),
+        (
+            "How did the spokesman sum up the fourth round?",
+            'The spokesman called the session "difficult but useful".',
+            True,
+        ),
+        (
+            "How did the spokesman sum up the fourth round?",
+            "The fourth round was held in Muscat through Omani mediators.",
+            False,
+        ),
+        # The question's own phrase quoted back is no description of it.
+        (
+            "How did Beijing describe the trade truce?",
+            'Beijing wants the "trade truce" extended.',
+            False,
+        ),
     ],
 )
 def test_a_sentence_gives_what_the_question_asks_for_or_the_question_asks_no_kind(

@@ -254,6 +254,23 @@ def test_a_reply_to_when_quotes_the_report_that_names_the_date(
 
 @pytest.mark.model
 @needs_data
+def test_a_reply_to_how_someone_described_something_quotes_their_words(
+    held_out: dict[str, Any],
+) -> None:
+    # Held out, the sentence restating the question ("The fourth round, held in Muscat…")
+    # ranked first; the one with the spokesman's words in quotation marks now does.
+    [record] = [
+        record
+        for record in held_out["negotiations"]["records"]["parley"]
+        if record["question"].startswith("How did Tehran's foreign ministry spokesman sum up")
+    ]
+    assert record["correct"]
+    assert record["quoted"].startswith("Esmaeil Baghaei")
+    assert '"difficult but useful"' in record["quoted"]
+
+
+@pytest.mark.model
+@needs_data
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]

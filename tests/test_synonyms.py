@@ -46,6 +46,19 @@ def test_a_phrase_is_read_as_reports_put_it() -> None:
     assert as_reported(["top", "official"]) == ["top", "official"]
 
 
+@pytest.mark.model
+def test_asking_for_someones_words_any_verb_of_describing_says_it(
+    words: WordSimilarity,
+) -> None:
+    sentence = 'China described the talks as "in-depth, candid and constructive".'
+    found, plain = _coverage(words, "How did China characterise the talks?", sentence)
+    assert found == pytest.approx(1.0)
+    assert plain < found
+    # Elsewhere "call" is a phone call, not a way of describing.
+    other, _ = _coverage(words, "Who did Trump call?", "Trump described the talks as good.")
+    assert other < 0.6
+
+
 def test_words_with_no_synonyms_have_no_alike_terms() -> None:
     facts = analyse("Where were the talks held?")
     assert alike_terms(["talks", "held"], facts) == {}
