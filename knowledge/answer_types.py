@@ -59,6 +59,10 @@ CARDINALS = frozenset(
     "few couple".split()
 )
 MONEY = frozenset("$ € £ dollar dollars euro euros pound pounds yuan".split())
+# "How much money…" names no thing a figure stands beside: any sum answers it.
+MONEY_NOUNS = frozenset("money cash funds funding".split())
+# A share said in words: "about a fifth of Ukraine", "two-thirds of the budget", "half of".
+FRACTIONS = frozenset("half third thirds quarter quarters fifth fifths tenth tenths".split())
 # How far a figure may stand from the words it counts: "43 individuals", "200 fighter jets",
 # "$30 billion in customs revenue".
 COUNT_REACH = 3
@@ -280,6 +284,7 @@ def measure_match(sentence: str, facts: QuestionFacts) -> bool:
         found = _duration(lowered)
     elif measure is Measure.SHARE:
         found = any(w.endswith("%") or w in ("percent", "cent") for w in lowered)
+        found = found or _fraction(lowered)
     else:
         found = _counted(lowered, facts)
     return found
@@ -305,12 +310,31 @@ def _duration(lowered: list[str]) -> bool:
     return False
 
 
+def _fraction(lowered: list[str]) -> bool:
+    """A fraction of something: "a fifth of", "two-thirds", "cut by a third"; not "a third
+    round"."""
+    for position, word in enumerate(lowered):
+        parts = word.split("-")  # "two-thirds"
+        if len(parts) > 1 and parts[0] in CARDINALS and parts[-1] in FRACTIONS:
+            return True
+        if word not in FRACTIONS or position == 0 or lowered[position - 1] not in CARDINALS:
+            continue
+        after = lowered[position + 1 : position + 2]
+        if not after or after[0] == "of":
+            return True
+    return False
+
+
 def _counted(lowered: list[str], facts: QuestionFacts) -> bool:
-    """A figure with a word of the thing counted close after it (or, for amounts, around)."""
+    """A figure with a word of the thing counted close after it (or, for amounts, around),
+    or joined to it: "a 19-point plan", "the 30-day truce"."""
     count = facts.measure is Measure.COUNT
     reach = COUNT_REACH if count else AMOUNT_REACH
-    wanted = facts.focus - {term(word) for word in MONEY}
+    wanted = facts.focus - {term(word) for word in MONEY | MONEY_NOUNS}
     for position, word in enumerate(lowered):
+        parts = word.split("-")
+        if len(parts) > 1 and _is_figure(parts[0]) and term(parts[-1]) in wanted:
+            return True
         if not (_is_figure(word) or (count and word in CARDINALS)):
             continue
         if not wanted:

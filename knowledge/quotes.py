@@ -11,9 +11,9 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.answer_types import asked_terms, gives_asked, has_calendar_date
+from knowledge.answer_types import asked_terms, gives_asked, has_calendar_date, measure_match
 from knowledge.evidence import Candidate
-from knowledge.questions import AnswerType, QuestionFacts
+from knowledge.questions import AnswerType, Measure, QuestionFacts
 from knowledge.ranking import RankingModel
 
 MAX_QUOTES = 3
@@ -84,7 +84,10 @@ def choose(
         # a reader can place, below), so that a superseded report is never quoted beside it.
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
-        newest = max(recent, key=lambda i: (_published(candidates[i]), probabilities[i]))
+        newest = max(
+            _measured(recent, facts, candidates) or recent,
+            key=lambda i: (_published(candidates[i]), probabilities[i]),
+        )
         groups = [[newest, *_answer_after(newest, facts, candidates)]]
         # An older report's date joins only when it was a likely answer itself: any date
         # could be one the newest report superseded.
@@ -94,6 +97,21 @@ def choose(
         _add_companions(groups, order, candidates, probabilities, model)
         _add_calendar_date(groups, order, facts, candidates)
     return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
+
+
+def _measured(
+    pool: Sequence[int], facts: QuestionFacts, candidates: Sequence[Candidate]
+) -> list[int]:
+    """The candidates that give what a measuring question measures, themselves or in the
+    sentence after them ("how many points does the plan have now?": a count of points): a
+    newer report that gives no count cannot say how many there are now."""
+    if facts.measure is Measure.NONE:
+        return []
+    return [
+        i
+        for i in pool
+        if measure_match(candidates[i].sentence, facts) or _answer_after(i, facts, candidates)
+    ]
 
 
 def _add_companions(

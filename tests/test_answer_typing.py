@@ -218,6 +218,29 @@ def test_a_building_or_a_body_is_no_person() -> None:
             False,
         ),
         ("What percentage of their sales will they pay?", "They will pay 15 percent.", True),
+        # The figure joined to what it counts: "a 19-point plan", "the 30-day truce".
+        (
+            "How many points does the peace plan have?",
+            "The revised 19-point framework was discussed in Miami.",
+            True,
+        ),
+        (
+            "How many points does the peace plan have?",
+            "The framework was discussed in Miami on 19 November.",
+            False,
+        ),
+        ("How many days did the truce last?", "The 30-day truce expired on Sunday.", True),
+        # A share said in words; "a third round" is no share.
+        ("What percentage of Ukraine does Russia hold?", "Russia holds about a fifth of it.", True),
+        ("What share of the budget goes to defence?", "Two-thirds of it goes to defence.", True),
+        (
+            "What percentage of Ukraine does Russia hold?",
+            "They held a third round of talks.",
+            False,
+        ),
+        # "How much money": any sum, since "money" is not a word a sum stands beside.
+        ("How much money has the US committed?", "The US has committed $65 billion.", True),
+        ("How much money has the US committed?", "The US has committed to more aid.", False),
     ],
 )
 def test_a_measured_answer_is_tied_to_what_the_question_measures(

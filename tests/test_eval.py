@@ -206,10 +206,11 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    # measured 0.71 (48 of 68; 47 before session 18's calendar dates, 46 before session 17's
-    # answer after a restatement, 44 before session 16's withheld questions, 42 before session
-    # 15's token match, 37 before session 14)
-    assert figures["accuracy"] >= 0.67
+    # measured 0.74 (50 of 68; 48 before session 19's quoted words and measures, 47 before
+    # session 18's calendar dates, 46 before session 17's answer after a restatement, 44
+    # before session 16's withheld questions, 42 before session 15's token match, 37 before
+    # session 14)
+    assert figures["accuracy"] >= 0.70
     assert figures["accuracy"] >= baseline["accuracy"] + 0.12
     assert figures["stale"] <= 1 and figures["time"] >= 0.5
     # measured 6 of 9 (4 before session 16)

@@ -259,6 +259,20 @@ def test_the_newest_report_brings_the_sentence_after_it_when_only_that_one_answe
     assert reply.as_of == "2 November 2025"
 
 
+def test_for_the_present_a_measured_answer_comes_from_the_newest_report_that_gives_it() -> None:
+    candidates = [
+        candidate("The plan was cut from 28 points to 20 points.", article=1, date="2025-11-23"),
+        candidate("The revised 19-point framework went to Moscow.", article=2, date="2025-12-01"),
+        candidate("Talks on the plan resumed in Miami on Sunday.", article=3, date="2025-12-07"),
+    ]
+    reply = answer("How many points does the peace plan have now?", candidates, [0.9, 0.8, 0.85])
+    # The newest report says no count; the newest that does answers "how many now".
+    assert [quote.text for quote in reply.quotes] == [
+        "The revised 19-point framework went to Moscow."
+    ]
+    assert reply.as_of == "1 December 2025"
+
+
 def test_the_shipped_weights_load_and_match_the_features() -> None:
     shipped = load_ranking_model()
     assert DEFAULT_WEIGHTS.exists()
