@@ -29,6 +29,13 @@ DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade 
 MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 # Words in quotation marks: what someone said, as reported.
 QUOTATION = re.compile(r"[“\"][^”\"]{2,}[”\"]")
+# How reports say that someone described something, and the words after "called" that make
+# it a demand or a cancellation instead ("called for talks", "called off the round").
+DESCRIBED = frozenset(
+    "described called termed labelled labeled branded dubbed characterised characterized "
+    "portrayed summed summarised summarized".split()
+)
+NOT_DESCRIBING = (["for"], ["on"], ["off"])
 DAY_OF_MONTH = re.compile(r"([1-9]|[12]\d|3[01])(st|nd|rd|th)?")
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
 # A question with these words asks for a country, and a country that acts is its answer
@@ -126,7 +133,7 @@ def has_type(
     if kind is AnswerType.PLACE:
         return has_place(sentence, question_terms)
     if kind is AnswerType.WORDS:
-        return has_quoted_words(sentence, question_terms)
+        return has_words(sentence, question_terms)
     return bool(new_names(sentence, question_terms))
 
 
@@ -191,14 +198,19 @@ def has_calendar_date(sentence: str, question_terms: frozenset[str]) -> bool:
     return False
 
 
-def has_quoted_words(sentence: str, question_terms: frozenset[str]) -> bool:
-    """Words in quotation marks that say more than the question: the description asked for,
-    not the question's own phrase quoted back."""
+def has_words(sentence: str, question_terms: frozenset[str]) -> bool:
+    """Someone's words: words in quotation marks that say more than the question (not its own
+    phrase quoted back), or a verb of describing ("called the Russian terms an
+    ultimatum", "described the talks as constructive")."""
     for quoted in QUOTATION.findall(sentence):
         said = {term(word.lower()) for word in TOKEN.findall(quoted)}
         if said - question_terms - STOPWORDS:
             return True
-    return False
+    lowered = [word.lower() for word in tokens(sentence)]
+    return any(
+        word in DESCRIBED and lowered[position + 1 : position + 2] not in NOT_DESCRIBING
+        for position, word in enumerate(lowered)
+    )
 
 
 def has_person(sentence: str, question_terms: frozenset[str]) -> bool:

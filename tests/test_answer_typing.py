@@ -273,6 +273,13 @@ def test_questions_that_measure_nothing_match_no_measure() -> None:
             "The fourth round was held in Muscat through Omani mediators.",
             False,
         ),
+        # Reports also say it without quotation marks; "called for" is a demand.
+        (
+            "How did Kyiv describe Russia's memorandum?",
+            "Foreign Minister Andrii Sybiha called the Russian terms an ultimatum.",
+            True,
+        ),
+        ("How did Kyiv describe Russia's memorandum?", "Kyiv called for a ceasefire.", False),
         # The question's own phrase quoted back is no description of it.
         (
             "How did Beijing describe the trade truce?",
