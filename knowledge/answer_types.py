@@ -35,7 +35,7 @@ DESCRIBED = frozenset(
     "described called termed labelled labeled branded dubbed characterised characterized "
     "portrayed summed summarised summarized".split()
 )
-NOT_DESCRIBING = (["for"], ["on"], ["off"])
+NOT_DESCRIBING = frozenset("for on off".split())
 DAY_OF_MONTH = re.compile(r"([1-9]|[12]\d|3[01])(st|nd|rd|th)?")
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
 # A question with these words asks for a country, and a country that acts is its answer
@@ -208,8 +208,8 @@ def has_words(sentence: str, question_terms: frozenset[str]) -> bool:
             return True
     lowered = [word.lower() for word in tokens(sentence)]
     return any(
-        word in DESCRIBED and lowered[position + 1 : position + 2] not in NOT_DESCRIBING
-        for position, word in enumerate(lowered)
+        word in DESCRIBED and following not in NOT_DESCRIBING
+        for word, following in zip(lowered, [*lowered[1:], ""], strict=True)
     )
 
 
@@ -295,8 +295,8 @@ def measure_match(sentence: str, facts: QuestionFacts) -> bool:
     if measure is Measure.DURATION:
         found = _duration(lowered)
     elif measure is Measure.SHARE:
-        found = any(w.endswith("%") or w in ("percent", "cent") for w in lowered)
-        found = found or _fraction(lowered)
+        percent = any(w.endswith("%") or w in ("percent", "cent") for w in lowered)
+        found = percent or _fraction(lowered)
     else:
         found = _counted(lowered, facts)
     return found
