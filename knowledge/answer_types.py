@@ -70,6 +70,12 @@ MONEY = frozenset("$ € £ dollar dollars euro euros pound pounds yuan".split()
 MONEY_NOUNS = frozenset("money cash funds funding".split())
 # A share said in words: "about a fifth of Ukraine", "two-thirds of the budget", "half of".
 FRACTIONS = frozenset("half third thirds quarter quarters fifth fifths tenth tenths".split())
+# Things counted under several names in war reporting: "how many prisoners" is answered by
+# "1,000 captives" and "390 POWs", "how many soldiers" by "303 servicemen".
+COUNTED_ALIKE = tuple(
+    frozenset(term(word) for word in group.split())
+    for group in ("prisoner captive pow detainee", "soldier serviceman troop")
+)
 # How far a figure may stand from the words it counts: "43 individuals", "200 fighter jets",
 # "$30 billion in customs revenue".
 COUNT_REACH = 3
@@ -337,12 +343,17 @@ def _fraction(lowered: list[str]) -> bool:
     return False
 
 
+def _alike(wanted: frozenset[str]) -> frozenset[str]:
+    """The things counted with the other names reports give them."""
+    return wanted.union(*(group for group in COUNTED_ALIKE if group & wanted))
+
+
 def _counted(lowered: list[str], facts: QuestionFacts) -> bool:
     """A figure with a word of the thing counted close after it (or, for amounts, around),
     or joined to it: "a 19-point plan", "the 30-day truce"."""
     count = facts.measure is Measure.COUNT
     reach = COUNT_REACH if count else AMOUNT_REACH
-    wanted = facts.focus - {term(word) for word in MONEY | MONEY_NOUNS}
+    wanted = _alike(facts.focus - {term(word) for word in MONEY | MONEY_NOUNS})
     for position, word in enumerate(lowered):
         parts = word.split("-")
         if len(parts) > 1 and _is_figure(parts[0]) and term(parts[-1]) in wanted:

@@ -230,6 +230,9 @@ def test_a_building_or_a_body_is_no_person() -> None:
             False,
         ),
         ("How many days did the truce last?", "The 30-day truce expired on Sunday.", True),
+        # Reports count prisoners as captives or POWs; soldiers are not prisoners.
+        ("How many prisoners did each side free?", "Each side freed 390 captives.", True),
+        ("How many prisoners did each side free?", "The sides freed 303 servicemen.", False),
         # A share said in words; "a third round" is no share.
         ("What percentage of Ukraine does Russia hold?", "Russia holds about a fifth of it.", True),
         ("What share of the budget goes to defence?", "Two-thirds of it goes to defence.", True),
