@@ -13,8 +13,8 @@ import re
 
 from knowledge.owners import names_united_states
 from knowledge.places import ASKING_FOR_COUNTRY, is_country, with_kin
-from knowledge.questions import MONTHS, AnswerType, Measure, QuestionFacts
-from knowledge.terms import STOPWORDS, US_TERM, term
+from knowledge.questions import DESCRIBING_VERBS, MONTHS, AnswerType, Measure, QuestionFacts
+from knowledge.terms import STOPWORDS, US_TERM, lemma, term
 
 TOKEN = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*[%]?|\$|€|£")
 NUMBER_WORDS = frozenset(
@@ -29,12 +29,8 @@ DATE_WORDS = frozenset("yesterday today tomorrow week weekend month year decade 
 MONTH_ABBREVIATIONS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec".split())
 # Words in quotation marks: what someone said, as reported.
 QUOTATION = re.compile(r"[“\"][^”\"]{2,}[”\"]")
-# How reports say that someone described something, and the words after "called" that make
-# it a demand or a cancellation instead ("called for talks", "called off the round").
-DESCRIBED = frozenset(
-    "described called termed labelled labeled branded dubbed characterised characterized "
-    "portrayed summed summarised summarized".split()
-)
+# The words after "called" that make it a demand or a cancellation, not a description
+# ("called for talks", "called off the round").
 NOT_DESCRIBING = frozenset("for on off".split())
 DAY_OF_MONTH = re.compile(r"([1-9]|[12]\d|3[01])(st|nd|rd|th)?")
 PLACE_PREPOSITIONS = frozenset("in at to from near inside outside into across".split())
@@ -214,9 +210,15 @@ def has_words(sentence: str, question_terms: frozenset[str]) -> bool:
             return True
     lowered = [word.lower() for word in tokens(sentence)]
     return any(
-        word in DESCRIBED and following not in NOT_DESCRIBING
+        _described(word) and following not in NOT_DESCRIBING
         for word, following in zip(lowered, [*lowered[1:], ""], strict=True)
     )
+
+
+def _described(word: str) -> bool:
+    """A verb of describing in the past, as reports tell it ("called", "termed"): not the
+    nouns "call" and "term"."""
+    return word.endswith("ed") and (word in DESCRIBING_VERBS or lemma(word) in DESCRIBING_VERBS)
 
 
 def has_person(sentence: str, question_terms: frozenset[str]) -> bool:

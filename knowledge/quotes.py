@@ -143,9 +143,10 @@ def _add_companions(
     pieces = len(groups)
     for index in held_back:
         length = len(candidates[index].sentence)
-        if pieces == MAX_QUOTES or used + length > MAX_QUOTED_CHARS:
+        group = _article_group(index, groups, candidates)  # held back: its article is quoted
+        if group is None or pieces == MAX_QUOTES or used + length > MAX_QUOTED_CHARS:
             continue
-        _article_group(index, groups, candidates).append(index)
+        group.append(index)
         used += length
         pieces += 1
 
@@ -173,12 +174,11 @@ def _add_calendar_date(
         len(groups) == MAX_QUOTES or _length(groups, candidates) + length > MAX_QUOTED_CHARS
     ):
         groups.pop()
-    article = candidates[dated].passage.record.article_id
-    quoted = [g for g in groups if candidates[g[0]].passage.record.article_id == article]
-    if quoted:
-        quoted[0].append(dated)
-    else:
+    group = _article_group(dated, groups, candidates)
+    if group is None:
         groups.append([dated])
+    else:
+        group.append(dated)
 
 
 def _length(groups: list[list[int]], candidates: Sequence[Candidate]) -> int:
@@ -201,9 +201,10 @@ def _answer_after(best: int, facts: QuestionFacts, candidates: Sequence[Candidat
 
 def _article_group(
     index: int, groups: list[list[int]], candidates: Sequence[Candidate]
-) -> list[int]:
+) -> list[int] | None:
+    """The quote of the candidate's article, if the reply quotes it already."""
     article = candidates[index].passage.record.article_id
-    return next(g for g in groups if candidates[g[0]].passage.record.article_id == article)
+    return next((g for g in groups if candidates[g[0]].passage.record.article_id == article), None)
 
 
 def _reading_order(candidate: Candidate) -> tuple[int, int]:
@@ -222,8 +223,7 @@ def _place(index: int, groups: list[list[int]], candidates: Sequence[Candidate])
         ):
             group.append(index)
             return True
-    article = candidate.passage.record.article_id
-    if any(candidates[group[0]].passage.record.article_id == article for group in groups):
+    if _article_group(index, groups, candidates) is not None:
         return False
     groups.append([index])
     return True
