@@ -243,13 +243,13 @@ def test_the_length_asked_for_follows_the_sentence_that_restates_the_question(
 def test_a_reply_to_when_quotes_the_report_that_names_the_date(
     held_out: dict[str, Any],
 ) -> None:
-    # Held out, the likeliest report may say only "a Wednesday deadline" (session 18's weights
-    # ranked it first); the report that says "September 17" is quoted, beside it or alone,
-    # each quote cited with its date.
-    record = _reply(held_out, "When did the latest extension for a TikTok sale")
+    # Held out, the likeliest sentence names no date ("It is the third meeting this year…",
+    # of another negotiation); the report that says "May 3" joins with its own citation.
+    # (Session 18's case, the TikTok deadline, now ranks its dated sentence first itself.)
+    record = _reply(held_out, "After the third round, what date was floated")
     assert record["correct"]
-    assert "runs out on September 17" in record["quoted"]
-    assert record["citations"] and all(citation["date"] for citation in record["citations"])
+    assert "tentatively set for May 3" in record["quoted"]
+    assert "2025-04-26" in [citation["date"] for citation in record["citations"]]
 
 
 @pytest.mark.model
