@@ -20,6 +20,7 @@ from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
 from knowledge.synonyms import alike_terms, as_reported
 from knowledge.terms import STOPWORDS, term, term_set, terms
+from knowledge.timing import asks_ahead, says_no_date
 from knowledge.token_vectors import TokenAxes, axes_for, maxsim
 from knowledge.wordsim import WordSimilarity, content_words
 from storage.sentence_vectors import PassageSentences
@@ -201,7 +202,7 @@ class Answerer:
                     seen.add(sentence)
                     sentences.append((sentence, passage, index, previous))
                 previous = sentence
-        likeliest = _likeliest(sentences, weights)
+        likeliest = _likeliest(sentences, weights, facts)
         return _Reading(facts, vector, tokens, synonyms, weights, likeliest, known, known_tokens)
 
     def _token_synonyms(self, question: str, facts: QuestionFacts, count: int) -> list[_Synonyms]:
@@ -330,10 +331,14 @@ def _sentences_of(
 
 
 def _likeliest(
-    sentences: list[tuple[str, RetrievedPassage, int, str | None]], weights: dict[str, float]
+    sentences: list[tuple[str, RetrievedPassage, int, str | None]],
+    weights: dict[str, float],
+    facts: QuestionFacts,
 ) -> list[tuple[str, RetrievedPassage, int, str | None]]:
     """The sentences most likely to answer, judged without the model: their own words and
-    their neighbour's (the answer often follows the sentence that restates the question)."""
+    their neighbour's (the answer often follows the sentence that restates the question).
+    To a question about what is still to happen, a report that no date is set answers
+    without the question's words ("no time set" for "when is the next round scheduled?")."""
     if len(sentences) <= SENTENCES_TO_EMBED:
         return sentences
     total = sum(weights.values()) or 1.0
@@ -346,4 +351,7 @@ def _likeliest(
         sentence, passage, _, previous = item
         return share(sentence) + 0.5 * share(previous) + 0.3 * passage.dense
 
-    return sorted(sentences, key=promise, reverse=True)[:SENTENCES_TO_EMBED]
+    likeliest = sorted(sentences, key=promise, reverse=True)[:SENTENCES_TO_EMBED]
+    if asks_ahead(facts):
+        likeliest += [item for item in sentences if says_no_date(item[0]) and item not in likeliest]
+    return likeliest

@@ -11,10 +11,17 @@ from itertools import pairwise
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.answer_types import asked_terms, gives_asked, has_calendar_date, measure_match
+from knowledge.answer_types import (
+    asked_terms,
+    gives_asked,
+    has_calendar_date,
+    has_date,
+    measure_match,
+)
 from knowledge.evidence import Candidate
 from knowledge.questions import AnswerType, Measure, QuestionFacts
 from knowledge.ranking import RankingModel
+from knowledge.timing import asks_ahead, gives_ahead
 
 MAX_QUOTES = 3
 # Quotes stop before the reply grows past this: readers want the answer, not the article.
@@ -84,18 +91,18 @@ def choose(
         # a reader can place, below), so that a superseded report is never quoted beside it.
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
-        newest = max(
-            _measured(recent, facts, candidates) or recent,
-            key=lambda i: (_published(candidates[i]), probabilities[i]),
-        )
+        current = _current(recent, order, facts, candidates)
+        if not current:
+            return []
+        newest = max(current, key=lambda i: (_published(candidates[i]), probabilities[i]))
         groups = [[newest, *_answer_after(newest, facts, candidates)]]
         # An older report's date joins only when it was a likely answer itself: any date
         # could be one the newest report superseded.
-        _add_calendar_date(groups, recent, facts, candidates)
+        _add_calendar_date(groups, _dated(recent, facts, candidates), facts, candidates)
     else:
         groups = [[best, *_answer_after(best, facts, candidates)]]
         _add_companions(groups, order, candidates, probabilities, model)
-        _add_calendar_date(groups, order, facts, candidates)
+        _add_calendar_date(groups, _dated(order, facts, candidates), facts, candidates)
     return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
 
 
@@ -112,6 +119,50 @@ def _measured(
         for i in pool
         if measure_match(candidates[i].sentence, facts) or _answer_after(i, facts, candidates)
     ]
+
+
+def _current(
+    recent: Sequence[int],
+    order: Sequence[int],
+    facts: QuestionFacts,
+    candidates: Sequence[Candidate],
+) -> list[int]:
+    """The close candidates (`recent`) that can say how things stand now, the newest of which
+    is quoted. Asked when something is still to happen, the answer is a date the newest
+    report has not passed or a report that none is set: among the close candidates, else
+    the likeliest of all the others; failing both, the close ones that give no passed date,
+    and when every close one gives a passed date the archive does not say (none)."""
+    measured = _measured(recent, facts, candidates)
+    if measured:
+        return measured
+    newest = _newest_report(candidates)
+    if not asks_ahead(facts) or newest is None:
+        return list(recent)
+    ahead = [i for i in order if _gives_ahead(candidates[i], newest)]
+    close = [i for i in ahead if i in recent]
+    if close or ahead:
+        return close or ahead[:1]
+    terms = asked_terms(facts)
+    return [i for i in recent if not has_date(candidates[i].sentence, terms)]
+
+
+def _dated(pool: Sequence[int], facts: QuestionFacts, candidates: Sequence[Candidate]) -> list[int]:
+    """The candidates whose calendar date may join a reply to "when": for a question about
+    what is still to happen, only dates the newest report has not passed."""
+    newest = _newest_report(candidates)
+    if asks_ahead(facts) and newest is not None:
+        return [i for i in pool if _gives_ahead(candidates[i], newest)]
+    return list(pool)
+
+
+def _gives_ahead(candidate: Candidate, newest: datetime) -> bool:
+    published_at = candidate.passage.record.published_at
+    return published_at is not None and gives_ahead(candidate.sentence, published_at, newest)
+
+
+def _newest_report(candidates: Sequence[Candidate]) -> datetime | None:
+    dates = [c.passage.record.published_at for c in candidates if c.passage.record.published_at]
+    return max(dates) if dates else None
 
 
 def _add_companions(

@@ -267,6 +267,19 @@ def test_a_reply_to_how_someone_described_something_quotes_their_words(
 
 @pytest.mark.model
 @needs_data
+def test_asked_when_the_next_round_is_the_reply_is_that_no_time_is_set(
+    held_out: dict[str, Any],
+) -> None:
+    # Held out, the likeliest sentence is the June 14 report of the round "set for June 15",
+    # cancelled; later reports are in, so that date has passed. The June 27 report that no
+    # time is set answers (the one stale reply before session 20).
+    record = _reply(held_out, "When is the next Iran-US negotiating round scheduled?")
+    assert record["correct"] and not record["stale"]
+    assert "no time set" in record["quoted"] and "June 15" not in record["quoted"]
+
+
+@pytest.mark.model
+@needs_data
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]

@@ -189,17 +189,60 @@ def test_the_calendar_date_takes_the_place_of_the_least_likely_quote_when_the_re
 def test_for_the_present_an_older_date_joins_only_when_it_was_a_likely_answer(
     older: float, joins: bool
 ) -> None:
-    # The newest report says "next week"; an older one's date may be the one it superseded,
+    # The newest report says "last week"; an older one's date may be the one it superseded,
     # so it joins only when it was among the likely answers (the present ratio's share).
     candidates = [
-        candidate("Talks were set for June 15.", article=1, date="2025-06-10"),
-        candidate("Talks will now resume next week.", article=2, date="2025-06-27"),
+        candidate("Talks were held on June 15.", article=1, date="2025-06-20"),
+        candidate("Talks were held again last week.", article=2, date="2025-06-27"),
     ]
-    reply = answer("When will the talks now resume?", candidates, [older, 0.6])
+    reply = answer("When were talks most recently held?", candidates, [older, 0.6])
     quoted = [quote.text for quote in reply.quotes]
-    assert quoted[0] == "Talks will now resume next week."
-    assert ("Talks were set for June 15." in quoted) is joins
+    assert quoted[0] == "Talks were held again last week."
+    assert ("Talks were held on June 15." in quoted) is joins
     assert reply.as_of == "27 June 2025"
+
+
+@pytest.mark.parametrize("unset", [0.6, 0.05])
+def test_asked_when_the_next_round_is_a_date_passed_since_is_not_the_answer(unset: float) -> None:
+    candidates = [
+        candidate(
+            "The next round, which had been set for June 15 in Muscat, has been cancelled.",
+            article=1,
+            date="2025-06-14",
+        ),
+        candidate("He said no time had been set for new talks.", article=2, date="2025-06-27"),
+        candidate("The spokesman said on Monday the channel was open.", article=3, date="2025-12-29"),
+    ]
+    reply = answer("When is the next round scheduled?", candidates, [0.9, unset, 0.7])
+    # The likeliest gives a date that has passed, the newest gives none: the report that no
+    # time is set answers, close to the likeliest or not, and "June 15" does not join.
+    assert [quote.text for quote in reply.quotes] == [
+        "He said no time had been set for new talks."
+    ]
+    assert reply.as_of == "27 June 2025"
+
+
+def test_asked_when_the_next_round_is_only_passed_dates_are_declined() -> None:
+    candidates = [
+        candidate("Talks were set for June 15 in Muscat.", article=1, date="2025-06-14"),
+        candidate("The round planned for Sunday will not take place.", article=2, date="2025-06-14"),
+        candidate("Israel struck Iran on June 13.", article=3, date="2025-06-27"),
+    ]
+    reply = answer("When is the next round scheduled?", candidates, [0.9, 0.8, 0.7])
+    assert not reply.covered
+
+
+def test_asked_when_the_next_round_is_a_date_still_ahead_is_the_answer() -> None:
+    candidates = [
+        candidate("Talks were set for June 15.", article=1, date="2025-06-10"),
+        candidate("The next round will be held on 20 December.", article=2, date="2025-12-01"),
+        candidate("Talks on the plan went on in Miami on Sunday.", article=3, date="2025-12-07"),
+    ]
+    reply = answer("When is the next round?", candidates, [0.9, 0.6, 0.8])
+    # The newest report gives no date; the older one's December date is still ahead of it.
+    assert [quote.text for quote in reply.quotes] == [
+        "The next round will be held on 20 December."
+    ]
 
 
 @pytest.mark.parametrize(
