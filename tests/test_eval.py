@@ -202,8 +202,7 @@ def _reply(held_out: dict[str, Any], opening: str) -> dict[str, Any]:
 
 
 # Issue 9's targets are 70% of the negotiation questions, 0 stale replies, 6 of 9 refusals and
-# 90% of the seed questions; the negotiation figures meet them but for one stale reply (README
-# "Quality").
+# 90% of the seed questions; the figures meet them all since session 20 (README "Quality").
 # These bounds sit just under what `make eval` measured, so that any regression fails the suite.
 @pytest.mark.model
 @needs_data
@@ -213,13 +212,13 @@ def test_negotiation_questions_are_answered_well_above_the_baseline(
     figures = held_out["negotiations"]["summary"]["parley"]["all"]
     baseline = held_out["negotiations"]["summary"]["bm25"]["all"]
 
-    # measured 0.74 (50 of 68; 48 before session 19's quoted words and measures, 47 before
-    # session 18's calendar dates, 46 before session 17's answer after a restatement, 44
-    # before session 16's withheld questions, 42 before session 15's token match, 37 before
-    # session 14)
+    # measured 0.74 (50 of 68, stale 0 since session 20's dates still ahead; 48 before
+    # session 19's quoted words and measures, 47 before session 18's calendar dates, 46
+    # before session 17's answer after a restatement, 44 before session 16's withheld
+    # questions, 42 before session 15's token match, 37 before session 14)
     assert figures["accuracy"] >= 0.70
     assert figures["accuracy"] >= baseline["accuracy"] + 0.12
-    assert figures["stale"] <= 1 and figures["time"] >= 0.5
+    assert figures["stale"] == 0 and figures["time"] >= 0.6
     # measured 6 of 9 (4 before session 16)
     assert figures["refuse_declined"] >= 4 and figures["refuse_total"] == 9
     assert figures["mean_quoted_chars"] <= 300
@@ -283,7 +282,9 @@ def test_asked_when_the_next_round_is_the_reply_is_that_no_time_is_set(
 def test_seed_questions_are_answered(held_out: dict[str, Any]) -> None:
     figures = held_out["seed"]["summary"]["parley"]["all"]
     baseline = held_out["seed"]["summary"]["bm25"]["all"]
-    assert figures["accuracy"] >= 0.90  # issue 9's target; measured 1.00 (38 of 38)
+    # issue 9's target; measured 0.95 (36 of 38; 38 in session 19, at a refusal threshold one
+    # grid step lower: two answers sit between the two)
+    assert figures["accuracy"] >= 0.90
     assert figures["accuracy"] > baseline["accuracy"]
 
 

@@ -211,21 +211,23 @@ def test_asked_when_the_next_round_is_a_date_passed_since_is_not_the_answer(unse
             date="2025-06-14",
         ),
         candidate("He said no time had been set for new talks.", article=2, date="2025-06-27"),
-        candidate("The spokesman said on Monday the channel was open.", article=3, date="2025-12-29"),
+        candidate(
+            "The spokesman said on Monday the channel was open.", article=3, date="2025-12-29"
+        ),
     ]
     reply = answer("When is the next round scheduled?", candidates, [0.9, unset, 0.7])
     # The likeliest gives a date that has passed, the newest gives none: the report that no
     # time is set answers, close to the likeliest or not, and "June 15" does not join.
-    assert [quote.text for quote in reply.quotes] == [
-        "He said no time had been set for new talks."
-    ]
+    assert [quote.text for quote in reply.quotes] == ["He said no time had been set for new talks."]
     assert reply.as_of == "27 June 2025"
 
 
 def test_asked_when_the_next_round_is_only_passed_dates_are_declined() -> None:
     candidates = [
         candidate("Talks were set for June 15 in Muscat.", article=1, date="2025-06-14"),
-        candidate("The round planned for Sunday will not take place.", article=2, date="2025-06-14"),
+        candidate(
+            "The round planned for Sunday will not take place.", article=2, date="2025-06-14"
+        ),
         candidate("Israel struck Iran on June 13.", article=3, date="2025-06-27"),
     ]
     reply = answer("When is the next round scheduled?", candidates, [0.9, 0.8, 0.7])
@@ -240,9 +242,7 @@ def test_asked_when_the_next_round_is_a_date_still_ahead_is_the_answer() -> None
     ]
     reply = answer("When is the next round?", candidates, [0.9, 0.6, 0.8])
     # The newest report gives no date; the older one's December date is still ahead of it.
-    assert [quote.text for quote in reply.quotes] == [
-        "The next round will be held on 20 December."
-    ]
+    assert [quote.text for quote in reply.quotes] == ["The next round will be held on 20 December."]
 
 
 @pytest.mark.parametrize(
