@@ -19,10 +19,11 @@ from knowledge.questions import DESCRIBING_VERBS, ROLE_NOUNS, AnswerType, Questi
 from knowledge.terms import term
 
 GROUPS = (
-    ("lead", "head"),
+    # "China's chief trade negotiator" is its "top trade negotiator"; "Russia's chief
+    # negotiator" is who leads its delegation.
+    ("lead", "head", "chief", "top"),
     ("team", "delegation", "delegates"),
     ("job", "role", "post", "position"),
-    ("chief", "top"),  # "China's chief trade negotiator" is its "top trade negotiator"
     ("spokesman", "spokeswoman", "spokesperson"),
     ("tariff", "duties", "levies"),  # "the tariff cuts" are "lower its duties"
 )

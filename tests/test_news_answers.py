@@ -157,3 +157,23 @@ def test_an_on_topic_question_nobody_answered_is_declined(
 
     assert reply["sources"] == []
     assert "couldn't find" in reply["answer"]
+
+
+@pytest.fixture
+def istanbul_archive(settings: Settings) -> None:
+    """Three short reports of the 2025 Russia–Ukraine talks (tests/data/topics/101–103)."""
+    topics = Path(__file__).parent / "data" / "topics"
+    for number in (101, 102, 103):
+        assert main(["ingest", str(topics / f"{number}.html")]) == 0
+
+
+@pytest.mark.usefixtures("istanbul_archive")
+def test_a_chief_negotiator_is_who_leads_the_delegation(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The report says "Russia's chief negotiator Vladimir Medinsky"; before "chief" counted
+    # as "lead", the reply quoted the sentence in which Ukraine's Rustem Umerov speaks.
+    reply = ask("Who leads the Russian delegation?", monkeypatch, capsys)
+
+    assert "Russia's chief negotiator Vladimir Medinsky" in quoted(reply)
+    assert "Umerov" not in quoted(reply)
