@@ -14,6 +14,7 @@ from knowledge.answering import Evidence
 from knowledge.evidence import FEATURES
 from knowledge.quotes import choose
 from knowledge.ranking import RankingModel
+from knowledge.timing import about_now
 
 # Replies must stay short (issue: at most 300 quoted characters on average on the news set,
 # 250 on SQuAD); the fit keeps a margin below each so that held-out data stays inside.
@@ -153,7 +154,7 @@ def _grid(probabilities: Sequence[npt.NDArray[np.float64]]) -> list[float]:
 def _present_ratio(model: RankingModel, samples: Mapping[str, Sequence[Sample]]) -> RankingModel:
     """The share of the best candidate's likelihood at which a newer report wins, for
     questions about the present: the lowest that answers the training ones best."""
-    present = [s for items in samples.values() for s in items if s.evidence.facts.about_present]
+    present = [s for items in samples.values() for s in items if about_now(s.evidence.facts)]
     if not present:
         return model
     trials = [replace(model, present_ratio=ratio) for ratio in PRESENT_RATIOS]

@@ -20,7 +20,7 @@ from knowledge.retrieval import RetrievedPassage, Retriever
 from knowledge.sentences import is_full_sentence
 from knowledge.synonyms import alike_terms, as_reported
 from knowledge.terms import STOPWORDS, term, term_set, terms
-from knowledge.timing import asks_ahead, says_no_date
+from knowledge.timing import about_now, asks_ahead, says_no_date
 from knowledge.token_vectors import TokenAxes, axes_for, maxsim
 from knowledge.wordsim import WordSimilarity, content_words
 from storage.sentence_vectors import PassageSentences
@@ -219,7 +219,7 @@ class Answerer:
         facts = evidence.facts
         probabilities = self._model.probabilities(evidence.features)
         quotes = select_quotes(facts, evidence.candidates, probabilities, self._model)
-        return Answer(facts.text, quotes=quotes, about_present=facts.about_present)
+        return Answer(facts.text, quotes=quotes, about_present=about_now(facts))
 
     def _evidence(self, reading: _Reading, computed: dict[str, _Embedded]) -> Evidence:
         """Every candidate sentence with its meaning and its features."""

@@ -19,8 +19,8 @@ from knowledge.owners import Owned, asked, conflict, us_terms
 from knowledge.places import with_kin
 from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
 from knowledge.retrieval import RetrievedPassage
+from knowledge.synonyms import SYNONYMS
 from knowledge.terms import content_terms, term_set, terms, words
-from knowledge.timing import asks_ahead, gives_ahead
 from storage.vectors import Matrix
 
 FEATURES = (
@@ -157,7 +157,6 @@ class _Context:
     newest: datetime | None
     names_nowhere: float
     owned: list[Owned]  # the nouns the question gives a country ("the U.S. delegation")
-    ahead: bool  # the question asks when something is still to happen
 
     @classmethod
     def build(
@@ -186,14 +185,15 @@ class _Context:
             newest=max(dates) if dates else None,
             names_nowhere=_absent(question.names, article_terms.values()),
             owned=asked(question.text),
-            ahead=asks_ahead(question),
         )
 
     def row(self, candidate: Candidate) -> dict[str, float]:
         record = candidate.passage.record
         article = self.article_terms[record.article_id]
         typed = self.question.answer_type is not AnswerType.OTHER
-        match = self._gives_type(candidate)
+        match = has_type(
+            candidate.sentence, self.question.answer_type, self.question_terms, self.question.names
+        )
         recency = self._recency(record.published_at)
         sentence = _said(candidate.sentence)
         own = coverage(self.weights, sentence)
@@ -236,16 +236,8 @@ class _Context:
             "anchor_published": _published_anchor(self.question.anchors, record.published_at),
             "anchor_conflict": _anchor_conflict(self.question.anchors, candidate.sentence),
             **_measure(candidate.sentence, self.question),
-            "owner_conflict": conflict(self.owned, candidate.sentence),
+            "owner_conflict": conflict(self.owned, candidate.sentence, SYNONYMS),
         }
-
-    def _gives_type(self, candidate: Candidate) -> bool:
-        published_at = candidate.passage.record.published_at
-        if self.ahead and published_at and self.newest:
-            return gives_ahead(candidate.sentence, published_at, self.newest)
-        return has_type(
-            candidate.sentence, self.question.answer_type, self.question_terms, self.question.names
-        )
 
     def _novelty(self, sentence: str) -> float:
         """The share of the sentence's content words the question does not hold: a sentence

@@ -9,7 +9,7 @@ another country, however many words they share.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.places import (
@@ -113,15 +113,22 @@ def asked(question: str) -> list[Owned]:
     return owned(question)
 
 
-def conflict(question: Sequence[Owned], sentence: str) -> float:
+def conflict(
+    question: Sequence[Owned],
+    sentence: str,
+    alike: Mapping[str, frozenset[str]] | None = None,
+) -> float:
     """1 when the sentence gives a noun the question owns to another country only, and
-    never to the question's country ("the Russian delegation" for "the U.S. delegation")."""
+    never to the question's country ("the Russian delegation" for "the U.S. delegation").
+    `alike`: the other terms of each noun (synonyms): "Russia's delegation" is the question's
+    "Russia's team", whatever the sentence gives the word "team" to."""
     if not question:
         return 0.0
     said = owned(sentence)
     clash = False
     for wanted in question:
-        owners = {pair.country for pair in said if pair.noun == wanted.noun}
+        nouns = {wanted.noun} | (alike or {}).get(wanted.noun, frozenset())
+        owners = {pair.country for pair in said if pair.noun in nouns}
         if wanted.country in owners:
             return 0.0
         clash = clash or bool(owners)

@@ -21,7 +21,7 @@ from knowledge.answer_types import (
 from knowledge.evidence import Candidate
 from knowledge.questions import AnswerType, Measure, QuestionFacts
 from knowledge.ranking import RankingModel
-from knowledge.timing import asks_ahead, gives_ahead
+from knowledge.timing import about_now, asks_ahead, gives_ahead
 
 MAX_QUOTES = 3
 # Quotes stop before the reply grows past this: readers want the answer, not the article.
@@ -86,7 +86,7 @@ def choose(
     best = order[0]
     if probabilities[best] < model.min_probability:
         return []
-    if facts.about_present:
+    if about_now(facts):
         # The state of things now: the newest of the close candidates, alone (but for a date
         # a reader can place, below), so that a superseded report is never quoted beside it.
         floor = model.present_ratio * probabilities[best]

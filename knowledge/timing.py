@@ -65,6 +65,13 @@ def asks_ahead(facts: QuestionFacts) -> bool:
     return facts.about_present or bool(said & FUTURE_QUESTION)
 
 
+def about_now(facts: QuestionFacts) -> bool:
+    """Whether the reply must say how things stand as of the newest report: a question about
+    the present, or one asking when something is still to happen ("When will talks
+    resume?")."""
+    return facts.about_present or asks_ahead(facts)
+
+
 def says_no_date(sentence: str) -> bool:
     """Whether the sentence says no date is set."""
     return bool(NO_DATE_SET.search(sentence))

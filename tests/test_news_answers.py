@@ -177,3 +177,59 @@ def test_a_chief_negotiator_is_who_leads_the_delegation(
 
     assert "Russia's chief negotiator Vladimir Medinsky" in quoted(reply)
     assert "Umerov" not in quoted(reply)
+
+
+NEXT_ROUND = {
+    "cancelled": (
+        "2025-06-14",
+        "Oman calls off sixth round of Iran-US talks",
+        "The next round of nuclear negotiations between Iranian and US delegations, which had "
+        "been set for June 15 in Muscat, has been cancelled, Oman's foreign minister said.",
+    ),
+    "no-date": (
+        "2025-06-27",
+        "Araghchi: no date, no promise for new talks with Washington",
+        "He said there had been no agreement to resume negotiations, no time set and no "
+        "promise given.",
+    ),
+    "channel": (
+        "2025-12-29",
+        "Tehran says line to Witkoff still exists",
+        "Iran's Foreign Ministry spokesman said on Monday that the line between Araghchi and "
+        "Witkoff has not been cut.",
+    ),
+}
+
+
+@pytest.fixture
+def next_round_archive(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "next-round"
+    folder.mkdir()
+    for slug, (date, title, sentence) in NEXT_ROUND.items():
+        (folder / f"{slug}.html").write_text(
+            f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+<meta property="article:published_time" content="{date}">
+<link rel="canonical" href="https://news.example.com/2025/{slug}"></head>
+<body><article><h1>{title}</h1><p>{sentence}</p></article></body></html>""",
+            encoding="utf-8",
+        )
+    assert main(["ingest", str(folder)]) == 0
+
+
+@pytest.mark.usefixtures("next_round_archive")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When is the next Iran-US negotiating round scheduled?",
+        "When will Iran and the US resume talks?",
+    ],
+)
+def test_asked_when_the_next_round_is_the_passed_date_gives_way_to_no_time_set(
+    question: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reply = ask(question, monkeypatch, capsys)
+
+    # June 15 has passed by the December report: the answer is that no time is set.
+    assert "no time set" in quoted(reply)
+    assert "June 15" not in reply["answer"]
+    assert reply["as_of"] == "2025-06-27"

@@ -9,6 +9,7 @@ from knowledge.answer_types import new_names
 from knowledge.evidence import FEATURES
 from knowledge.owners import asked, conflict, owned, us_terms
 from knowledge.ranking import RankingModel
+from knowledge.synonyms import SYNONYMS
 from knowledge.terms import name_terms
 
 RUSSIAN = "The Kremlin said the Russian delegation would be led by Vladimir Medinsky."
@@ -60,6 +61,19 @@ def test_a_sentence_giving_the_noun_to_another_country_conflicts() -> None:
     # The noun unowned, or a question that names no country: nothing to conflict with.
     assert conflict(question, "The delegation arrived on Thursday.") == 0.0
     assert conflict(owned("Who leads the delegation?"), RUSSIAN) == 0.0
+
+
+def test_a_noun_said_with_a_synonym_belongs_to_its_country_alike() -> None:
+    question = asked("Who led Russia's team in Istanbul?")
+    sentence = (
+        "Russia's delegation was led by presidential aide Vladimir Medinsky, while Defence "
+        "Minister Rustem Umerov headed Ukraine's team."
+    )
+    # "Russia's delegation" is the question's "Russia's team": the word "team" going to
+    # Ukraine later in the sentence is no conflict (it vetoed the answer before).
+    assert conflict(question, sentence, SYNONYMS) == 0.0
+    assert conflict(question, sentence) == 1.0
+    assert conflict(question, "Ukraine's delegation was led by Umerov.", SYNONYMS) == 1.0
 
 
 def test_a_question_naming_the_us_keeps_its_country() -> None:

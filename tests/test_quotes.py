@@ -19,6 +19,7 @@ from knowledge.ranking import (
     load_ranking_model,
     untrained_model,
 )
+from knowledge.timing import about_now
 from parley.cli import main
 from parley.settings import Settings
 from tests.support.candidates import candidate
@@ -41,7 +42,7 @@ def model(*, threshold: float = 0.2, ratio: float = 0.7, present: float = 0.6) -
 def answer(question: str, candidates: list[Candidate], probabilities: list[float]) -> Answer:
     facts = analyse(question)
     quotes = select_quotes(facts, candidates, np.array(probabilities), model())
-    return Answer(question, quotes=quotes, about_present=facts.about_present)
+    return Answer(question, quotes=quotes, about_present=about_now(facts))
 
 
 def test_one_quote_when_one_candidate_clearly_wins() -> None:
@@ -218,6 +219,17 @@ def test_asked_when_the_next_round_is_a_date_passed_since_is_not_the_answer(unse
     reply = answer("When is the next round scheduled?", candidates, [0.9, unset, 0.7])
     # The likeliest gives a date that has passed, the newest gives none: the report that no
     # time is set answers, close to the likeliest or not, and "June 15" does not join.
+    assert [quote.text for quote in reply.quotes] == ["He said no time had been set for new talks."]
+    assert reply.as_of == "27 June 2025"
+
+
+def test_asked_when_talks_will_resume_no_passed_date_joins_and_the_reply_says_when() -> None:
+    candidates = [
+        candidate("He said no time had been set for new talks.", article=2, date="2025-06-27"),
+        candidate("Talks had been set for June 15 in Muscat.", article=1, date="2025-06-14"),
+    ]
+    # Close enough to join as a second quote to any other question; here its date has passed.
+    reply = answer("When will the talks resume?", candidates, [0.9, 0.85])
     assert [quote.text for quote in reply.quotes] == ["He said no time had been set for new talks."]
     assert reply.as_of == "27 June 2025"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from knowledge.questions import analyse
-from knowledge.timing import asks_ahead, dates_in, gives_ahead, says_no_date
+from knowledge.timing import about_now, asks_ahead, dates_in, gives_ahead, says_no_date
 
 JUNE_14 = datetime(2025, 6, 14, 9, 30, tzinfo=UTC)
 JUNE_27 = datetime(2025, 6, 27, tzinfo=UTC)
@@ -32,6 +32,12 @@ def test_a_question_asks_ahead_when_it_wants_the_date_of_what_is_still_to_happen
     question: str, ahead: bool
 ) -> None:
     assert asks_ahead(analyse(question)) is ahead
+
+
+def test_a_reply_says_how_current_it_is_for_the_present_and_for_what_is_still_ahead() -> None:
+    assert about_now(analyse("When will the talks resume?"))
+    assert about_now(analyse("Who leads the delegation now?"))
+    assert not about_now(analyse("When did the talks resume?"))
 
 
 @pytest.mark.parametrize(
