@@ -17,7 +17,15 @@ import numpy as np
 from knowledge.answer_types import QUOTATION, asked_terms, has_type, measure_match
 from knowledge.owners import Owned, asked, conflict, us_terms
 from knowledge.places import with_kin
-from knowledge.questions import MONTHS, ORDINALS, YEAR, AnswerType, Measure, QuestionFacts
+from knowledge.questions import (
+    MONTH_NUMBERS,
+    MONTHS,
+    ORDINALS,
+    YEAR,
+    AnswerType,
+    Measure,
+    QuestionFacts,
+)
 from knowledge.retrieval import RetrievedPassage
 from knowledge.synonyms import SYNONYMS
 from knowledge.terms import content_terms, term_set, terms, words
@@ -67,14 +75,6 @@ FEATURES = (
     "token_match_rank",
 )
 RECENCY_DAYS = 365.0
-MONTH_NUMBERS = {
-    name: number
-    for number, name in enumerate(
-        "january february march april may june july august september october november "
-        "december".split(),
-        start=1,
-    )
-}
 # A sentence that opens with one of these goes on about what the one before named: "It is
 # recommended by the World Health Organization" after "Solar water disinfection involves…".
 CONTINUING = frozenset("it he she they this these his her its their".split())

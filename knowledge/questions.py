@@ -99,9 +99,15 @@ ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
     "1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th".split()
 )
-MONTHS = frozenset(
-    "january february march april may june july august september october november december".split()
-)
+MONTH_NUMBERS = {
+    name: number
+    for number, name in enumerate(
+        "january february march april may june july august september october november "
+        "december".split(),
+        start=1,
+    )
+}
+MONTHS = frozenset(MONTH_NUMBERS)
 CALENDAR_WORDS = MONTHS | frozenset(
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )

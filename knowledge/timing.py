@@ -10,19 +10,15 @@ import re
 from datetime import datetime, timedelta
 
 from knowledge.answer_types import DAY_OF_MONTH, MONTH_ABBREVIATIONS, YEAR, tokens
-from knowledge.questions import AnswerType, QuestionFacts
+from knowledge.questions import MONTH_NUMBERS, AnswerType, QuestionFacts
 from knowledge.terms import words
 
-MONTH_NUMBERS = {
-    name: number
-    for number, name in enumerate(
-        "january february march april may june july august september october november "
-        "december".split(),
-        start=1,
-    )
+# Months as reports write them: "June", "Jun", "Sept."
+MONTH_WORDS = {
+    **MONTH_NUMBERS,
+    **{name[:3]: number for name, number in MONTH_NUMBERS.items()},
+    "sept": 9,
 }
-MONTH_NUMBERS.update({name[:3]: number for name, number in list(MONTH_NUMBERS.items())})
-MONTH_NUMBERS["sept"] = 9
 # Words that make a question ask about what is to come, unless it speaks of the past.
 FUTURE_QUESTION = frozenset("will scheduled due expected planned upcoming resume".split())
 PAST_QUESTION = frozenset("was were did had".split())
@@ -105,10 +101,10 @@ def _calendar(lowered: list[str], position: int, published_at: datetime) -> date
     if YEAR.fullmatch(word) and word.isdigit():
         # The year of "June 15, 2025" is read with its month.
         said_with = lowered[max(0, position - 2) : position]
-        if any(other.rstrip(".") in MONTH_NUMBERS for other in said_with):
+        if any(other.rstrip(".") in MONTH_WORDS for other in said_with):
             return None
         return datetime(int(word), 12, 31)
-    month = MONTH_NUMBERS.get(word.rstrip("."))
+    month = MONTH_WORDS.get(word.rstrip("."))
     if month is None:
         return None
     after = lowered[position + 1 : position + 3]
