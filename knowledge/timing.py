@@ -22,13 +22,16 @@ MONTH_WORDS = {
 # Words that make a question ask about what is to come, unless it speaks of the past.
 FUTURE_QUESTION = frozenset("will scheduled due expected planned upcoming resume".split())
 PAST_QUESTION = frozenset("was were did had".split())
-# "No date has been set", "no time set", "yet to be scheduled": the answer to "when" while
-# nothing is agreed.
+# "No date has been set", "no time set", "yet to be scheduled", "the date … has not yet been
+# announced": the answer to "when" while nothing is agreed. Not "the terms are yet to be
+# agreed": unless it is scheduling, what is not yet set must be a date or a time.
 NO_DATE_SET = re.compile(
     r"\bno (?:new |fresh |firm |fixed |specific )?(?:date|time|timetable|timeline|schedule)s?"
     r"(?: (?:has|have|had) been| was| were| is)? (?:set|fixed|agreed|announced|given|scheduled)\b"
     r"|\bno (?:new |firm |fixed |specific )?(?:date|timetable|timeline)s?\b"
-    r"|\b(?:not yet|yet to be) (?:set|scheduled|fixed|announced|agreed)\b",
+    r"|\b(?:not yet|yet to)(?: been| be)? scheduled\b"
+    r"|\b(?:date|time|timing)\b[^.;]*?\b(?:not|yet to)(?: yet)?(?: been| be)? "
+    r"(?:set|fixed|agreed|announced|decided|scheduled)\b",
     re.IGNORECASE,
 )
 # Words that put a weekday or "next week" ahead of the report that says it: "will meet on

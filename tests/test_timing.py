@@ -46,7 +46,10 @@ def test_a_reply_says_how_current_it_is_for_the_present_and_for_what_is_still_ah
         ("He said there had been no agreement to resume talks, no time set and no promise.", True),
         ("No date has been set for the next round.", True),
         ("A new round is yet to be scheduled.", True),
-        ("The date of the meeting has not yet been announced, officials said.", False),
+        ("The date of the meeting has not yet been announced, officials said.", True),
+        ("The next round has not yet been scheduled.", True),
+        # Not yet agreed, but not a date.
+        ("The terms of a ceasefire are yet to be agreed.", False),
         ("Araghchi: no date, no promise for new talks", True),
         ("The talks were set for June 15 in Muscat.", False),
         ("There was no time to lose, he said.", False),
