@@ -3,9 +3,11 @@ the newest report has not passed, or by a report that no date is set."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from knowledge.questions import analyse
 from knowledge.timing import about_now, asks_ahead, dates_in, gives_ahead, says_no_date
@@ -86,3 +88,28 @@ def test_a_weekday_is_ahead_of_its_report_only_in_a_sentence_about_what_is_to_co
     assert not gives_ahead("He said on Wednesday that Beijing would act.", JUNE_14, JUNE_14)
     # A week on, "Sunday" has passed.
     assert not gives_ahead("The delegations will meet again on Sunday.", JUNE_14, JUNE_27)
+
+
+CALENDAR_WORDS = st.sampled_from(
+    "June Jun. Sept. May may 15 31 29 30th 2025 2026 1990s Monday week will next said on "
+    "February Feb , set for no date".split()
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(CALENDAR_WORDS | st.text(max_size=8), max_size=12),
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.integers(min_value=0, max_value=800),
+)
+def test_any_words_and_report_dates_are_read_without_error(
+    words: list[str], published: datetime, later: int
+) -> None:
+    # Impossible days ("February 30", "June 31") and any mix of words give dates or none.
+    sentence = " ".join(words)
+    newest = published + timedelta(days=later)
+    dates = dates_in(sentence, published)
+    assert all(isinstance(date, datetime) for date in dates)
+    assert gives_ahead(sentence, published, newest) == (
+        says_no_date(sentence) or any(date >= newest for date in dates)
+    )
