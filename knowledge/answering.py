@@ -353,5 +353,6 @@ def _likeliest(
 
     likeliest = sorted(sentences, key=promise, reverse=True)[:SENTENCES_TO_EMBED]
     if asks_ahead(facts):
-        likeliest += [item for item in sentences if says_no_date(item[0]) and item not in likeliest]
+        kept = {item[0] for item in likeliest}  # the sentences are distinct (see _read)
+        likeliest += [item for item in sentences if item[0] not in kept and says_no_date(item[0])]
     return likeliest

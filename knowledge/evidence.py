@@ -174,7 +174,6 @@ class _Context:
         # "Russia's team" is the Russian delegation: a country stands for its adjective.
         article_terms = {key: with_kin(frozenset(found)) for key, found in found_terms.items()}
         ranked = sorted(passages, key=lambda passage: passage.fused, reverse=True)
-        dates = [c.passage.record.published_at for c in candidates if c.passage.record.published_at]
         return cls(
             question=question,
             weights=weights,
@@ -182,7 +181,7 @@ class _Context:
             article_terms=article_terms,
             article_meaning=article_meaning,
             passage_rank={passage.record.passage_id: rank for rank, passage in enumerate(ranked)},
-            newest=max(dates) if dates else None,
+            newest=newest_report(candidates),
             names_nowhere=_absent(question.names, article_terms.values()),
             owned=asked(question.text),
         )
@@ -258,6 +257,12 @@ class _Context:
         if not names:
             return 0.0
         return sum(1 for name in names if name not in article) / len(names)
+
+
+def newest_report(candidates: Sequence[Candidate]) -> datetime | None:
+    """The publication date of the newest article among the candidates."""
+    dates = [c.passage.record.published_at for c in candidates if c.passage.record.published_at]
+    return max(dates) if dates else None
 
 
 def _continues(sentence: str) -> float:

@@ -18,7 +18,7 @@ from knowledge.answer_types import (
     has_date,
     measure_match,
 )
-from knowledge.evidence import Candidate
+from knowledge.evidence import Candidate, newest_report
 from knowledge.questions import AnswerType, Measure, QuestionFacts
 from knowledge.ranking import RankingModel
 from knowledge.timing import about_now, asks_ahead, gives_ahead
@@ -91,18 +91,20 @@ def choose(
         # a reader can place, below), so that a superseded report is never quoted beside it.
         floor = model.present_ratio * probabilities[best]
         recent = [i for i in order if i == best or probabilities[i] >= floor]
-        current = _current(recent, order, facts, candidates)
+        ahead = _ahead(facts, candidates)
+        current = _current(recent, order, facts, candidates, ahead)
         if not current:
             return []
         newest = max(current, key=lambda i: (_published(candidates[i]), probabilities[i]))
         groups = [[newest, *_answer_after(newest, facts, candidates)]]
         # An older report's date joins only when it was a likely answer itself: any date
-        # could be one the newest report superseded.
-        _add_calendar_date(groups, _dated(recent, facts, candidates), facts, candidates)
+        # could be one the newest report superseded (or, asked what is still ahead, passed).
+        dated = recent if ahead is None else [i for i in recent if i in ahead]
+        _add_calendar_date(groups, dated, facts, candidates)
     else:
         groups = [[best, *_answer_after(best, facts, candidates)]]
         _add_companions(groups, order, candidates, probabilities, model)
-        _add_calendar_date(groups, _dated(order, facts, candidates), facts, candidates)
+        _add_calendar_date(groups, order, facts, candidates)
     return [sorted(group, key=lambda i: _reading_order(candidates[i])) for group in groups]
 
 
@@ -126,43 +128,37 @@ def _current(
     order: Sequence[int],
     facts: QuestionFacts,
     candidates: Sequence[Candidate],
+    ahead: set[int] | None,
 ) -> list[int]:
     """The close candidates (`recent`) that can say how things stand now, the newest of which
-    is quoted. Asked when something is still to happen, the answer is a date the newest
-    report has not passed or a report that none is set: among the close candidates, else
-    the likeliest of all the others; failing both, the close ones that give no passed date,
+    is quoted. Asked when something is still to happen (`ahead`, below), the answer is a date
+    the newest report has not passed or a report that none is set: among the close
+    candidates, else the likeliest of all; failing both, the close ones that give no date,
     and when every close one gives a passed date the archive does not say (none)."""
     measured = _measured(recent, facts, candidates)
-    if measured:
-        return measured
-    newest = _newest_report(candidates)
-    if not asks_ahead(facts) or newest is None:
-        return list(recent)
-    ahead = [i for i in order if _gives_ahead(candidates[i], newest)]
-    close = [i for i in ahead if i in recent]
-    if close or ahead:
-        return close or ahead[:1]
+    if measured or ahead is None:
+        return measured or list(recent)
+    close = [i for i in recent if i in ahead]
+    likeliest = [i for i in order if i in ahead][:1]
+    if close or likeliest:
+        return close or likeliest
     terms = asked_terms(facts)
     return [i for i in recent if not has_date(candidates[i].sentence, terms)]
 
 
-def _dated(pool: Sequence[int], facts: QuestionFacts, candidates: Sequence[Candidate]) -> list[int]:
-    """The candidates whose calendar date may join a reply to "when": for a question about
-    what is still to happen, only dates the newest report has not passed."""
-    newest = _newest_report(candidates)
-    if asks_ahead(facts) and newest is not None:
-        return [i for i in pool if _gives_ahead(candidates[i], newest)]
-    return list(pool)
-
-
-def _gives_ahead(candidate: Candidate, newest: datetime) -> bool:
-    published_at = candidate.passage.record.published_at
-    return published_at is not None and gives_ahead(candidate.sentence, published_at, newest)
-
-
-def _newest_report(candidates: Sequence[Candidate]) -> datetime | None:
-    dates = [c.passage.record.published_at for c in candidates if c.passage.record.published_at]
-    return max(dates) if dates else None
+def _ahead(facts: QuestionFacts, candidates: Sequence[Candidate]) -> set[int] | None:
+    """For a question about what is still to happen, the candidates that give a date the
+    newest report has not passed, or say no date is set: the round "set for June 15" is not
+    the next one once later reports are in. None for other questions and undated reports."""
+    newest = newest_report(candidates)
+    if newest is None or not asks_ahead(facts):
+        return None
+    return {
+        i
+        for i, candidate in enumerate(candidates)
+        if (published_at := candidate.passage.record.published_at)
+        and gives_ahead(candidate.sentence, published_at, newest)
+    }
 
 
 def _add_companions(
